@@ -1,0 +1,147 @@
+/*
+ * ctl-status.c: "akctl status", the state of the daemon in a few lines.
+ *
+ * It calls SystemService/Status and prints its answer as aligned
+ * "label  value" lines, or as JSON with -j. The exit code is for scripts
+ * that wait for the daemon: 0 ready, 1 running but not ready, 2 not
+ * reachable.
+ */
+#include "akctl.h"
+
+#include <string.h>
+
+static int ctl_status_exec(struct ctl_context *, int, char **);
+
+const struct ctl_command ctl_status_command = {
+	.name = "status",
+	.summary = "show whether the daemon is up and ready, and what it holds",
+	.help =
+	    "Show the daemon's version, process ID, uptime and readiness; its\n"
+	    "store (path, size, WAL size, schema version, synchronous mode);\n"
+	    "its listeners; and counts of projects, of deployments and\n"
+	    "sessions by state, and of workers.\n"
+	    "\n"
+	    "Exit status: 0 when the daemon is ready, 1 when it is running but\n"
+	    "not ready (starting or stopping), 2 when it cannot be reached; so\n"
+	    "a script may wait with: until akctl status >/dev/null; do sleep 1;"
+	    " done\n",
+	.exec = ctl_status_exec,
+};
+
+static json_int_t
+ctl_status_integer(json_t *object, const char *key)
+{
+	return json_integer_value(json_object_get(object, key));
+}
+
+/* "3m12s", from whole seconds. */
+static void
+ctl_status_uptime(json_t *status, char *buf, size_t size)
+{
+	json_int_t seconds = ctl_status_integer(status, "uptime_seconds");
+
+	if (seconds <= 0)
+		snprintf(buf, size, "0s");
+	else
+		format_duration_ms((uint64_t)seconds * 1000, buf, size);
+}
+
+static void
+ctl_status_daemon(json_t *status)
+{
+	char uptime[64];
+	json_t *ready = json_object_get(status, "ready");
+
+	ctl_status_uptime(status, uptime, sizeof uptime);
+	ctl_print_label("autokittehd", "%s, pid %" JSON_INTEGER_FORMAT
+	    ", up %s, %s",
+	    json_string_value(json_object_get(status, "version")) ?: "?",
+	    ctl_status_integer(status, "pid"), uptime,
+	    json_is_true(ready) ? "ready" : "not ready");
+}
+
+static void
+ctl_status_store(json_t *status)
+{
+	json_t *store = json_object_get(status, "store");
+	json_int_t size = ctl_status_integer(store, "size_bytes");
+	json_int_t wal = ctl_status_integer(store, "wal_size_bytes");
+	char size_text[32], wal_text[32];
+
+	if (!json_is_object(store)) {
+		ctl_print_label("store", "unknown");
+		return;
+	}
+	format_size_bytes(size > 0 ? (uint64_t)size : 0, size_text,
+	    sizeof size_text);
+	format_size_bytes(wal > 0 ? (uint64_t)wal : 0, wal_text,
+	    sizeof wal_text);
+	ctl_print_label("store", "%s (%s, WAL %s, schema %" JSON_INTEGER_FORMAT
+	    ", synchronous %s)",
+	    json_string_value(json_object_get(store, "path")) ?: "?",
+	    size_text, wal_text, ctl_status_integer(store, "schema_version"),
+	    json_string_value(json_object_get(store, "synchronous")) ?: "?");
+}
+
+static void
+ctl_status_listeners(json_t *status)
+{
+	json_t *listeners = json_object_get(status, "listeners"), *l;
+	char line[1024];
+	size_t i, off = 0;
+
+	line[0] = '\0';
+	json_array_foreach(listeners, i, l) {
+		off += (size_t)snprintf(line + off, off < sizeof line ?
+		    sizeof line - off : 0, "%s%s %s", i > 0 ? ", " : "",
+		    json_string_value(json_object_get(l, "kind")) ?: "?",
+		    json_string_value(json_object_get(l, "address")) ?: "?");
+	}
+	ctl_print_label("listeners", "%s", off > 0 ? line : "none");
+}
+
+/* "active 0, testing 0", in the daemon's order; "none" when empty. */
+static void
+ctl_status_counts(json_t *status, const char *label)
+{
+	json_t *counts = json_object_get(status, label), *value;
+	const char *key;
+	char line[1024], text[256];
+	size_t off = 0;
+
+	line[0] = '\0';
+	json_object_foreach(counts, key, value) {
+		ctl_format_value(value, text, sizeof text);
+		off += (size_t)snprintf(line + off, off < sizeof line ?
+		    sizeof line - off : 0, "%s%s %s", off > 0 ? ", " : "",
+		    key, text);
+	}
+	ctl_print_label(label, "%s", off > 0 ? line : "none");
+}
+
+static int
+ctl_status_exec(struct ctl_context *ctx, int argc, char **argv)
+{
+	json_t *status;
+	int ret, ready;
+
+	(void)argc;
+	(void)argv;
+	if ((ret = ctl_call(ctx, CTL_SYSTEM_STATUS, NULL, &status)) != 0)
+		return ret;
+	ready = json_is_true(json_object_get(status, "ready"));
+	if (ctx->json)
+		ctl_print_json(status);
+	else {
+		ctl_status_daemon(status);
+		ctl_status_store(status);
+		ctl_status_listeners(status);
+		ctl_print_label("projects", "%" JSON_INTEGER_FORMAT,
+		    ctl_status_integer(status, "projects"));
+		ctl_status_counts(status, "deployments");
+		ctl_status_counts(status, "sessions");
+		ctl_status_counts(status, "workers");
+	}
+	json_decref(status);
+	return ready ? CTL_EXIT_OK : CTL_EXIT_ERROR;
+}

@@ -1,0 +1,225 @@
+/*
+ * store.c: the SQLite store.
+ *
+ * autokittehd alone opens the database (data_dir/autokitteh.db). It runs in
+ * WAL mode with synchronous FULL by default (an acknowledged commit survives
+ * power loss) or NORMAL (survives a crash of the process), foreign keys on,
+ * and a busy timeout in case an operator opens it with sqlite3 meanwhile.
+ * At open we run PRAGMA quick_check and apply migrations (store-migrate.c);
+ * any failure refuses to start with a sentence saying how to recover.
+ * Writes go through group commit (store-commit.c).
+ */
+#include "autokittehd.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct store {
+	sqlite3			*db;
+	char			*path;
+	int			 synchronous;
+	struct store_commit	*commit;
+};
+
+static int
+store_exec(sqlite3 *db, const char *sql, char **cause)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		xasprintf(cause, "%s: %s", sql, err != NULL ? err :
+		    sqlite3_errmsg(db));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* PRAGMA quick_check: "ok", or the first problem found. */
+static int
+store_quick_check(sqlite3 *db, const char *path, char **cause)
+{
+	sqlite3_stmt *st;
+	const char *row;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		xasprintf(cause, "the store %s cannot be checked: %s", path,
+		    sqlite3_errmsg(db));
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	row = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	if (row == NULL || strcmp(row, "ok") != 0) {
+		xasprintf(cause, "the store %s failed its integrity check (%s). "
+		    "Stop here: back up the data directory, then try "
+		    "'sqlite3 %s .recover | sqlite3 recovered.db' and move "
+		    "recovered.db into place, or restore a backup", path,
+		    row != NULL ? row : sqlite3_errmsg(db), path);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* A store written by a newer autokittehd is refused, untouched. */
+static int
+store_check_not_newer(sqlite3 *db, const char *path, char **cause)
+{
+	int version;
+
+	if (store_schema_version(db, &version) != 0) {
+		xasprintf(cause, "cannot open the store %s: %s (is it an "
+		    "SQLite database?)", path, sqlite3_errmsg(db));
+		return -1;
+	}
+	if (version > store_latest_schema())
+		return store_migrate(db, cause);	/* says why it refuses */
+	return 0;
+}
+
+struct store *
+store_open(const char *path, int synchronous, struct event_base *base,
+    char **cause)
+{
+	struct store *s;
+	sqlite3 *db = NULL;
+	int rc;
+
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		xasprintf(cause, "cannot open the store %s: %s", path,
+		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, 5000);
+	/* Refuse a newer schema before changing anything (WAL persists). */
+	if (store_check_not_newer(db, path, cause) != 0) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	if (store_exec(db, "PRAGMA journal_mode = WAL", cause) != 0 ||
+	    store_exec(db, synchronous == STORE_SYNC_FULL ?
+	    "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+	    cause) != 0 ||
+	    store_exec(db, "PRAGMA foreign_keys = ON", cause) != 0) {
+		char *why = *cause;
+
+		xasprintf(cause, "cannot open the store %s: %s (is it an "
+		    "SQLite database?)", path, why);
+		free(why);
+		sqlite3_close(db);
+		return NULL;
+	}
+	if (store_quick_check(db, path, cause) != 0 ||
+	    store_migrate(db, cause) != 0) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	s = xcalloc(1, sizeof *s);
+	s->db = db;
+	s->path = xstrdup(path);
+	s->synchronous = synchronous;
+	if (base != NULL)
+		s->commit = store_commit_new(s, base);
+	return s;
+}
+
+/* Commit what is pending, then close. */
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->commit != NULL) {
+		/* A done callback may write again: flush until quiet. */
+		do
+			store_flush(s);
+		while (store_pending(s) > 0);
+		store_commit_free(s->commit);
+	}
+	if (sqlite3_close(s->db) != SQLITE_OK)
+		log_warning("closing the store: %s", sqlite3_errmsg(s->db));
+	free(s->path);
+	free(s);
+}
+
+sqlite3 *
+store_db(struct store *s)
+{
+	return s->db;
+}
+
+const char *
+store_path(struct store *s)
+{
+	return s->path;
+}
+
+int
+store_synchronous(struct store *s)
+{
+	return s->synchronous;
+}
+
+struct store_commit *
+store_get_commit(struct store *s)
+{
+	return s->commit;
+}
+
+static uint64_t
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+int
+store_stats(struct store *s, struct store_stats *stats)
+{
+	char *wal;
+
+	xasprintf(&wal, "%s-wal", s->path);
+	stats->size_bytes = file_size(s->path);
+	stats->wal_size_bytes = file_size(wal);
+	free(wal);
+	return store_schema_version(s->db, &stats->schema_version);
+}
+
+/* Prepared statements are cached by SQLite's own prepare; keep it simple. */
+sqlite3_stmt *
+store_prepare(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("store: preparing \"%s\": %s", sql,
+		    sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	return st;
+}
+
+/* Run a "SELECT count(*) ..." style query. */
+int
+store_count(struct store *s, const char *sql, int64_t *count)
+{
+	sqlite3_stmt *st = store_prepare(s, sql);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	*count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
