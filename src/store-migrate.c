@@ -40,6 +40,87 @@ static const char *const migrations[] = {
 	"  created_at INTEGER NOT NULL"
 	");"
 	"CREATE INDEX sessions_by_state ON sessions(state);",
+
+	/*
+	 * 2: projects, builds, deployments, triggers, vars, events, sessions
+	 * and their logs. Times in these tables are Unix microseconds.
+	 * States are stored as lowercase words ("active", "completed").
+	 */
+	"CREATE TABLE project_resources ("
+	"  project_id TEXT NOT NULL REFERENCES projects(project_id) ON DELETE CASCADE,"
+	"  path TEXT NOT NULL,"
+	"  content BLOB NOT NULL,"
+	"  PRIMARY KEY (project_id, path)"
+	");"
+	"CREATE TABLE builds ("
+	"  build_id TEXT PRIMARY KEY,"
+	"  project_id TEXT NOT NULL REFERENCES projects(project_id),"
+	"  created_at INTEGER NOT NULL,"
+	"  artifact BLOB NOT NULL,"		/* opaque to the controller */
+	"  exports TEXT NOT NULL DEFAULT '[]'"	/* [{file, name, line}] */
+	");"
+	"CREATE INDEX builds_by_project ON builds(project_id, created_at);"
+	"ALTER TABLE deployments ADD COLUMN build_id TEXT REFERENCES builds(build_id);"
+	"ALTER TABLE deployments ADD COLUMN updated_at INTEGER;"
+	"CREATE TABLE triggers ("
+	"  trigger_id TEXT PRIMARY KEY,"
+	"  project_id TEXT NOT NULL REFERENCES projects(project_id),"
+	"  name TEXT NOT NULL,"
+	"  source_type TEXT NOT NULL,"		/* webhook | schedule | connection */
+	"  event_type TEXT NOT NULL DEFAULT '',"
+	"  filter TEXT NOT NULL DEFAULT '',"
+	"  code_path TEXT NOT NULL DEFAULT '',"	/* program.py */
+	"  code_name TEXT NOT NULL DEFAULT '',"	/* on_hook */
+	"  is_durable INTEGER NOT NULL DEFAULT 0,"
+	"  is_sync INTEGER NOT NULL DEFAULT 0,"
+	"  webhook_slug TEXT UNIQUE,"
+	"  schedule TEXT NOT NULL DEFAULT '',"
+	"  timezone TEXT NOT NULL DEFAULT '',"
+	"  connection_id TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  UNIQUE (project_id, name)"
+	");"
+	"CREATE TABLE vars ("
+	"  scope_id TEXT NOT NULL,"		/* project, connection or trigger id */
+	"  name TEXT NOT NULL,"
+	"  value TEXT NOT NULL DEFAULT '',"
+	"  is_secret INTEGER NOT NULL DEFAULT 0,"
+	"  description TEXT NOT NULL DEFAULT '',"
+	"  PRIMARY KEY (scope_id, name)"
+	");"
+	"CREATE TABLE events ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  event_id TEXT NOT NULL UNIQUE,"
+	"  destination_id TEXT NOT NULL,"	/* trigger or connection id */
+	"  project_id TEXT,"
+	"  event_type TEXT NOT NULL,"
+	"  data TEXT NOT NULL,"			/* JSON object */
+	"  memo TEXT NOT NULL DEFAULT '{}',"	/* JSON object of strings */
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX events_by_destination ON events(destination_id, seq);"
+	"ALTER TABLE sessions ADD COLUMN build_id TEXT;"
+	"ALTER TABLE sessions ADD COLUMN event_id TEXT;"
+	"ALTER TABLE sessions ADD COLUMN trigger_id TEXT;"
+	"ALTER TABLE sessions ADD COLUMN parent_session_id TEXT;"
+	"ALTER TABLE sessions ADD COLUMN entrypoint TEXT NOT NULL DEFAULT '';"	/* file.py:function */
+	"ALTER TABLE sessions ADD COLUMN inputs TEXT NOT NULL DEFAULT '{}';"
+	"ALTER TABLE sessions ADD COLUMN memo TEXT NOT NULL DEFAULT '{}';"
+	"ALTER TABLE sessions ADD COLUMN is_durable INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sessions ADD COLUMN updated_at INTEGER;"
+	"ALTER TABLE sessions ADD COLUMN result TEXT;"		/* JSON of the return value */
+	"ALTER TABLE sessions ADD COLUMN error TEXT;"		/* message */
+	"ALTER TABLE sessions ADD COLUMN traceback TEXT;"
+	"CREATE INDEX sessions_by_project ON sessions(project_id, created_at);"
+	"CREATE INDEX sessions_by_deployment ON sessions(deployment_id, state);"
+	"CREATE TABLE session_logs ("
+	"  session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  t INTEGER NOT NULL,"
+	"  type TEXT NOT NULL,"			/* PRINT STATE CALL_SPEC ... STOP_REQUEST */
+	"  data TEXT NOT NULL,"			/* JSON: {text} / {state, ...} */
+	"  PRIMARY KEY (session_id, seq)"
+	");",
 };
 
 int

@@ -37,6 +37,17 @@ store_exec(sqlite3 *db, const char *sql, char **cause)
 	return 0;
 }
 
+/* The refusal for a damaged store, with the way out. */
+static void
+store_corrupt_cause(const char *path, const char *detail, char **cause)
+{
+	xasprintf(cause, "the store %s failed its integrity check (%s). "
+	    "Stop here: back up the data directory, then try "
+	    "'sqlite3 %s .recover | sqlite3 recovered.db' and move "
+	    "recovered.db into place, or restore a backup", path, detail,
+	    path);
+}
+
 /* PRAGMA quick_check: "ok", or the first problem found. */
 static int
 store_quick_check(sqlite3 *db, const char *path, char **cause)
@@ -54,11 +65,8 @@ store_quick_check(sqlite3 *db, const char *path, char **cause)
 	rc = sqlite3_step(st);
 	row = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
 	if (row == NULL || strcmp(row, "ok") != 0) {
-		xasprintf(cause, "the store %s failed its integrity check (%s). "
-		    "Stop here: back up the data directory, then try "
-		    "'sqlite3 %s .recover | sqlite3 recovered.db' and move "
-		    "recovered.db into place, or restore a backup", path,
-		    row != NULL ? row : sqlite3_errmsg(db), path);
+		store_corrupt_cause(path, row != NULL ? row :
+		    sqlite3_errmsg(db), cause);
 		sqlite3_finalize(st);
 		return -1;
 	}
@@ -112,8 +120,11 @@ store_open(const char *path, int synchronous, struct event_base *base,
 	    store_exec(db, "PRAGMA foreign_keys = ON", cause) != 0) {
 		char *why = *cause;
 
-		xasprintf(cause, "cannot open the store %s: %s (is it an "
-		    "SQLite database?)", path, why);
+		if ((sqlite3_errcode(db) & 0xff) == SQLITE_CORRUPT)
+			store_corrupt_cause(path, sqlite3_errmsg(db), cause);
+		else
+			xasprintf(cause, "cannot open the store %s: %s (is it "
+			    "an SQLite database?)", path, sqlite3_errmsg(db));
 		free(why);
 		sqlite3_close(db);
 		return NULL;
