@@ -149,6 +149,7 @@ struct frame_reader {
 	uint8_t		*buf;
 	size_t		 len, cap;
 	int		 failed;
+	size_t		 off;		/* buf[off..len) not yet consumed */
 };
 void frame_reader_init(struct frame_reader *, uint32_t limit);
 void frame_reader_free(struct frame_reader *);

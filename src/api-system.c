@@ -69,7 +69,7 @@ api_system_status(struct api_call *call, json_t *req)
 	    "deployments", deployment_states, nitems(deployment_states)));
 	json_object_set_new(out, "sessions", count_by_state(st, "sessions",
 	    session_states, nitems(session_states)));
-	json_object_set_new(out, "workers", json_object());
+	json_object_set_new(out, "workers", session_pool_json());
 	api_reply(call, out);
 }
 

@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 struct daemon_state {
+	struct controller	 ctl;
+	struct pool		*pool;
 	struct event_base	*base;
 	struct config		 config;
 	struct server		*server;
@@ -206,6 +208,20 @@ start(struct daemon_state *d)
 	if (d->store == NULL)
 		die(1, cause);
 	server_set_store(d->server, d->store);
+
+	d->ctl.base = d->base;
+	d->ctl.config = &d->config;
+	d->ctl.store = d->store;
+	d->ctl.server = d->server;
+	controller = &d->ctl;
+	notify_status("recovering sessions");
+	session_recover();
+	notify_status("starting the worker pool");
+	d->pool = pool_new(d->base, &d->config);
+	if (pool_start(d->pool, &cause) != 0)
+		die(1, cause);
+	d->ctl.pool = d->pool;
+
 	if (server_start(d->server, &cause) != 0)
 		die(1, cause);
 
@@ -303,6 +319,8 @@ main(int argc, char **argv)
 	event_base_dispatch(d.base);
 
 	notify_watchdog_stop();
+	pool_free(d.pool);	/* running sessions end as the workers do */
+	d.ctl.pool = NULL;
 	store_flush(d.store);
 	server_free(d.server);
 	store_close(d.store);

@@ -38,6 +38,12 @@ struct config {
 	uint64_t	 request_timeout_ms;
 	uint64_t	 max_connections;
 	int		 log_level;	/* enum log_level */
+	uint64_t	 workers_pool_size;
+	uint64_t	 workers_max;
+	uint64_t	 workers_session_timeout_ms;
+	uint64_t	 workers_memory_limit;	/* bytes of address space */
+	uint64_t	 workers_cpu_limit_ms;	/* CPU time */
+	uint64_t	 webhooks_max_body_size;
 };
 
 enum config_type {
@@ -253,5 +259,211 @@ void api_token_revoke(struct api_call *, json_t *);
 extern const char *const api_token_create_fields[];
 extern const char *const api_token_list_fields[];
 extern const char *const api_token_revoke_fields[];
+
+/* manifest-apply.c */
+struct manifest;
+json_t *manifest_plan(struct store *, const struct manifest *, char **cause);
+int manifest_apply(struct store *, const struct manifest *, json_t *actions_out,
+    char **project_id_out, char **cause);	/* inside a store_write */
+
+/* api-apply.c */
+void api_apply(struct api_call *, json_t *);
+extern const char *const api_apply_fields[];
+
+/* controller.c: the subsystems, for code that needs more than one. */
+struct pool;
+struct controller {
+	struct event_base	*base;
+	const struct config	*config;
+	struct store		*store;
+	struct server		*server;
+	struct pool		*pool;
+};
+extern struct controller *controller;
+int64_t now_us(void);
+json_t *timestamp_us_json(int64_t unix_us);	/* RFC 3339, UTC, microseconds */
+char *public_base_url(const struct config *);	/* no trailing slash */
+
+/* value.c: native JSON <-> AutoKitteh's autokitteh.values.v1.Value JSON. */
+json_t *value_from_json(json_t *native);		/* new reference */
+json_t *value_json_string(json_t *native);		/* {"string":{"v":"<json>"}} */
+json_t *value_from_json_text(const char *text, int json_values);
+
+/* build.c: compile a project's resources in a sandboxed worker. */
+typedef void (*build_done_fn)(const char *build_id, const char *error,
+    void *arg);
+int build_start(const char *project_id, build_done_fn, void *arg,
+    char **cause);
+void build_schedule(void);	/* a worker may be free: start queued builds */
+
+/* session.c: session state machine, logs, running on workers. */
+struct session_new {
+	const char	*project_id;
+	const char	*deployment_id;
+	const char	*build_id;
+	const char	*event_id;	/* or NULL */
+	const char	*trigger_id;	/* or NULL */
+	const char	*entrypoint;	/* "program.py:on_hook" */
+	int		 is_durable;
+	const char	*inputs_json;	/* "{}" when NULL */
+	const char	*memo_json;	/* "{}" when NULL */
+};
+int session_insert(struct store *, const struct session_new *, char *id,
+    size_t size, char **cause);	/* inside a store_write: CREATED + log */
+void session_schedule(void);	/* after commit: start CREATED sessions */
+int session_stop(const char *session_id, int force, const char *reason,
+    char **cause);		/* 1 stopped, 0 not found, -1 w/ cause */
+void session_recover(void);	/* at start, before READY */
+json_t *session_pool_json(void);	/* for Status */
+int session_log_append(struct store *, const char *session_id,
+    const char *type, json_t *data);	/* inside a store_write */
+
+/* deployment.c: deployment state rules (reference section 1.4). */
+void deployment_session_ended(const char *deployment_id);
+
+/* pool.c: the zygote and the warm pool of session workers. */
+struct worker;
+struct frame_msg;
+struct pool_client {
+	/* A message from the worker; return -1 to kill it. */
+	int	(*message)(struct worker *, struct frame_msg *, void *arg);
+	/* The worker is gone: exited (code >= 0), killed (signal > 0), or
+	 * lost (code -1, signal 0, reason says why). Always called once. */
+	void	(*gone)(struct worker *, int code, int signal,
+		    const char *reason, void *arg);
+	void	*arg;
+};
+struct pool *pool_new(struct event_base *, const struct config *);
+int pool_start(struct pool *, char **cause);
+void pool_free(struct pool *);
+int pool_can_take(struct pool *);
+struct worker *pool_take(struct pool *, const struct pool_client *);
+int worker_send(struct worker *, const uint8_t *frame, size_t len);
+void worker_kill(struct worker *, const char *reason);
+pid_t worker_pid(struct worker *);
+json_t *pool_status_json(struct pool *);
+
+/* webhook.c: /webhooks/<slug>[/sub/path] -> event -> sessions. */
+void webhook_handle(struct evhttp_request *, const char *path);
+json_t *webhook_request_to_data(struct evhttp_request *, const char *slug,
+    const char *path, char **cause);
+
+/* value.c (continued): maps of Values, for event data and session inputs. */
+json_t *value_map_from_json_text(const char *text, int json_values);
+json_t *value_string_map_from_json_text(const char *text);	/* memos */
+
+/* deployment.c (continued): state names; stored lowercase, shown as enums. */
+#define DEPLOYMENT_STATE_COUNT 5	/* UNSPECIFIED ... INACTIVE */
+extern const char *const deployment_state_names[DEPLOYMENT_STATE_COUNT];
+const char *deployment_state_enum(const char *stored);
+const char *deployment_state_stored(int state);	/* NULL: unspecified */
+int64_t deployment_live_sessions(struct store *, const char *deployment_id);
+
+/* api-project.c: ProjectsService, and helpers every AutoKitteh api-*.c uses. */
+int api_id_field(struct api_call *, json_t *req, const char *name,
+    const char *prefix, int required, const char **id);
+int api_id_check(struct api_call *, const char *name, const char *id,
+    const char *prefix, int required);
+json_t *api_object_get(json_t *obj, const char *proto_name);
+const char *api_object_string(json_t *obj, const char *proto_name);
+int api_object_check(struct api_call *, json_t *obj, const char *what,
+    const char *const *fields);
+int api_bool_field(struct api_call *, json_t *req, const char *name,
+    int *value);
+int api_int_field(struct api_call *, json_t *req, const char *name,
+    int64_t min, int64_t max, int64_t def, int64_t *value);
+int api_enum_field(struct api_call *, json_t *req, const char *name,
+    const char *const *names, size_t n, int *value);
+json_t *api_int64_json(int64_t);
+const char *api_column_text(sqlite3_stmt *, int col);
+void api_set_nonempty(json_t *obj, const char *key, const char *s);
+int api_row_exists(struct store *, const char *sql, const char *param);
+int64_t api_row_count(struct store *, const char *sql, const char *param);
+int api_exec1(struct store *, const char *sql, const char *param,
+    char **cause);
+json_t *api_base64_json(const void *, size_t);
+int api_base64_decode(const char *, size_t, unsigned char **out,
+    size_t *len);
+int api_name_valid(const char *name, size_t max);
+int api_project_exists(struct api_call *, const char *project_id);
+void api_project_create(struct api_call *, json_t *);
+void api_project_get(struct api_call *, json_t *);
+void api_project_list(struct api_call *, json_t *);
+void api_project_delete(struct api_call *, json_t *);
+void api_project_set_resources(struct api_call *, json_t *);
+void api_project_download_resources(struct api_call *, json_t *);
+void api_project_build(struct api_call *, json_t *);
+extern const char *const api_project_create_fields[];
+extern const char *const api_project_get_fields[];
+extern const char *const api_project_list_fields[];
+extern const char *const api_project_delete_fields[];
+extern const char *const api_project_set_resources_fields[];
+extern const char *const api_project_download_resources_fields[];
+extern const char *const api_project_build_fields[];
+
+/* api-build.c */
+void api_build_get(struct api_call *, json_t *);
+void api_build_list(struct api_call *, json_t *);
+void api_build_delete(struct api_call *, json_t *);
+void api_build_download(struct api_call *, json_t *);
+void api_build_save(struct api_call *, json_t *);
+extern const char *const api_build_get_fields[];
+extern const char *const api_build_list_fields[];
+extern const char *const api_build_delete_fields[];
+extern const char *const api_build_download_fields[];
+extern const char *const api_build_save_fields[];
+
+/* api-deployment.c */
+void api_deployment_create(struct api_call *, json_t *);
+void api_deployment_activate(struct api_call *, json_t *);
+void api_deployment_deactivate(struct api_call *, json_t *);
+void api_deployment_test(struct api_call *, json_t *);
+void api_deployment_get(struct api_call *, json_t *);
+void api_deployment_list(struct api_call *, json_t *);
+void api_deployment_delete(struct api_call *, json_t *);
+extern const char *const api_deployment_create_fields[];
+extern const char *const api_deployment_id_fields[];	/* {deployment_id} */
+extern const char *const api_deployment_list_fields[];
+
+/* api-trigger.c */
+void api_trigger_get(struct api_call *, json_t *);
+void api_trigger_list(struct api_call *, json_t *);
+void api_trigger_write(struct api_call *, json_t *);	/* unimplemented */
+extern const char *const api_trigger_get_fields[];
+extern const char *const api_trigger_list_fields[];
+extern const char *const api_trigger_write_fields[];
+
+/* api-var.c */
+void api_var_set(struct api_call *, json_t *);
+void api_var_get(struct api_call *, json_t *);
+void api_var_delete(struct api_call *, json_t *);
+extern const char *const api_var_set_fields[];
+extern const char *const api_var_get_fields[];
+extern const char *const api_var_delete_fields[];
+
+/* api-event.c */
+void api_event_get(struct api_call *, json_t *);
+void api_event_list(struct api_call *, json_t *);
+void api_event_save(struct api_call *, json_t *);	/* unimplemented */
+extern const char *const api_event_get_fields[];
+extern const char *const api_event_list_fields[];
+extern const char *const api_event_save_fields[];
+
+/* api-session.c */
+const char *session_state_enum(const char *stored);
+void api_session_list(struct api_call *, json_t *);
+void api_session_get(struct api_call *, json_t *);
+void api_session_get_log(struct api_call *, json_t *);
+void api_session_get_prints(struct api_call *, json_t *);
+void api_session_stop(struct api_call *, json_t *);
+void api_session_delete(struct api_call *, json_t *);
+void api_session_start(struct api_call *, json_t *);	/* unimplemented */
+extern const char *const api_session_list_fields[];
+extern const char *const api_session_get_fields[];
+extern const char *const api_session_get_log_fields[];
+extern const char *const api_session_get_prints_fields[];
+extern const char *const api_session_stop_fields[];
+extern const char *const api_session_delete_fields[];
+extern const char *const api_session_start_fields[];
 
 #endif

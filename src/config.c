@@ -50,6 +50,18 @@ static const struct config_option config_options[] = {
 	  NULL, 1, 1000000, 0 },
 	{ "log", "level", CONFIG_ENUM, "info", OFF(log_level),
 	  level_choices, 0, 0, 0 },
+	{ "workers", "pool_size", CONFIG_COUNT, "4", OFF(workers_pool_size),
+	  NULL, 0, 256, 0 },
+	{ "workers", "max", CONFIG_COUNT, "64", OFF(workers_max),
+	  NULL, 1, 4096, 0 },
+	{ "workers", "session_timeout", CONFIG_DURATION, "1h",
+	  OFF(workers_session_timeout_ms), NULL, 1000, 30ULL * 86400 * 1000, 0 },
+	{ "workers", "memory_limit", CONFIG_SIZE, "1GiB",
+	  OFF(workers_memory_limit), NULL, 64ULL << 20, 1ULL << 40, 0 },
+	{ "workers", "cpu_limit", CONFIG_DURATION, "10m",
+	  OFF(workers_cpu_limit_ms), NULL, 1000, 30ULL * 86400 * 1000, 0 },
+	{ "webhooks", "max_body_size", CONFIG_SIZE, "512KiB",
+	  OFF(webhooks_max_body_size), NULL, 1, 1ULL << 30, 0 },
 };
 #undef OFF
 

@@ -678,6 +678,13 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 		}
 	} else if (strncmp(path, "/autokitteh.", 12) == 0)
 		dispatch_api(s, c, req, path);
+	else if (strncmp(path, "/webhooks/", 10) == 0) {
+		if (s->stopping)
+			reply_text(req, "/webhooks", 503, "Service Unavailable",
+			    "autokittehd is shutting down; retry shortly\n");
+		else
+			webhook_handle(req, path);
+	}
 	else
 		reply_text(req, ROUTE_OTHER, 404, "Not Found", "not found\n");
 }

@@ -13,9 +13,14 @@
 #include "akctl.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
 
 /* Long-only global options: values above any character. */
 enum {
@@ -51,6 +56,15 @@ static const struct ctl_command *const ctl_commands[] = {
 	&ctl_version_command,
 	&ctl_config_command,
 	&ctl_token_command,
+	&ctl_deploy_command,
+	&ctl_manifest_command,
+	&ctl_project_command,
+	&ctl_build_command,
+	&ctl_deployment_command,
+	&ctl_trigger_command,
+	&ctl_var_command,
+	&ctl_event_command,
+	&ctl_session_command,
 	&ctl_help_command,
 	NULL
 };
@@ -274,10 +288,8 @@ ctl_lookup(const struct ctl_command *const *table, const char *word)
 	return NULL;
 }
 
-static int ctl_usage_error(struct ctl_context *, const char *fmt, ...)
-    AK_PRINTFLIKE(2, 3);
-
-static int
+/* "akctl: token revoke: WHAT; run 'akctl token revoke --help'", 64. */
+int
 ctl_usage_error(struct ctl_context *ctx, const char *fmt, ...)
 {
 	va_list ap;
@@ -625,6 +637,327 @@ ctl_format_value(json_t *value, char *buf, size_t size)
 		snprintf(buf, size, "%s", text != NULL ? text : "?");
 		free(text);
 	}
+}
+
+/* Whether word has the shape of an ID of that kind: "prj_" and more. */
+int
+ctl_looks_like_id(const char *word, const char *prefix)
+{
+	size_t len = strlen(prefix);
+
+	return strncmp(word, prefix, len) == 0 && word[len] == '_';
+}
+
+/* 0 when id is a TypeID with prefix (ses, prj...), else a usage error. */
+int
+ctl_check_id(struct ctl_context *ctx, const char *id, const char *prefix)
+{
+	if (typeid_check(id, prefix) == 0)
+		return 0;
+	return ctl_usage_error(ctx, "\"%s\" is not a valid ID: expected "
+	    "%s_ followed by %d characters", id, prefix, TYPEID_SUFFIX_LEN);
+}
+
+/* request[key] = value, or a usage error if value is not UTF-8. */
+int
+ctl_set_string(struct ctl_context *ctx, json_t *request, const char *key,
+    const char *value)
+{
+	if (json_object_set_new(request, key, json_string(value)) == 0)
+		return 0;
+	return ctl_usage_error(ctx, "the %s is not valid UTF-8", key);
+}
+
+/* object[key] if it is a string, else "": answers omit empty fields. */
+const char *
+ctl_string(json_t *object, const char *key)
+{
+	const char *value = json_string_value(json_object_get(object, key));
+
+	return value != NULL ? value : "";
+}
+
+/* "-" for what is empty, in tables and labels. */
+const char *
+ctl_dash(const char *s)
+{
+	return s != NULL && *s != '\0' ? s : "-";
+}
+
+/* "SESSION_STATE_TYPE_COMPLETED" less "SESSION_STATE_TYPE_": "completed". */
+void
+ctl_enum_short(const char *full, const char *prefix, char *buf, size_t size)
+{
+	size_t len = strlen(prefix), i;
+
+	if (full == NULL || *full == '\0')
+		full = "unspecified";
+	else if (strncmp(full, prefix, len) == 0 && full[len] != '\0')
+		full += len;
+	for (i = 0; full[i] != '\0' && i + 1 < size; i++)
+		buf[i] = (char)tolower((unsigned char)full[i]);
+	if (size > 0)
+		buf[i] = '\0';
+}
+
+/* "active" or "DEPLOYMENT_STATE_ACTIVE" -> the full name, else NULL. */
+char *
+ctl_enum_parse(const char *word, const char *prefix,
+    const char *const *short_names)
+{
+	size_t len = strlen(prefix);
+	char *full, *p;
+
+	if (strncasecmp(word, prefix, len) == 0)
+		word += len;
+	for (size_t i = 0; short_names[i] != NULL; i++) {
+		if (strcasecmp(word, short_names[i]) != 0)
+			continue;
+		xasprintf(&full, "%s%s", prefix, short_names[i]);
+		for (p = full + len; *p != '\0'; p++)
+			*p = (char)toupper((unsigned char)*p);
+		return full;
+	}
+	return NULL;
+}
+
+/* A CodeLocation as users write it: "program.py:on_event". */
+char *
+ctl_code_location(json_t *location)
+{
+	const char *path = ctl_string(location, "path");
+	const char *name = ctl_string(location, "name");
+	char *text;
+
+	if (*name != '\0')
+		xasprintf(&text, "%s:%s", ctl_dash(path), name);
+	else
+		text = xstrdup(ctl_dash(path));
+	return text;
+}
+
+/*
+ * A Value as text. With json_values=true every Value is
+ * {"string":{"v":"<native JSON>"}}, so that text is the answer; any other
+ * Value is shown as its compact proto JSON.
+ */
+char *
+ctl_value_text(json_t *value)
+{
+	json_t *string = json_object_get(value, "string");
+	char *text;
+
+	if (json_is_object(string) && json_object_size(value) == 1)
+		return xstrdup(ctl_string(string, "v"));
+	if (value == NULL)
+		return xstrdup("");
+	text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY |
+	    JSON_PRESERVE_ORDER);
+	return text != NULL ? text : xstrdup("?");
+}
+
+/* The same as JSON: the native JSON parsed, else the text as a string. */
+json_t *
+ctl_value_json(json_t *value)
+{
+	char *text = ctl_value_text(value);
+	json_t *json = json_loads(text, JSON_DECODE_ANY, NULL);
+
+	if (json == NULL)
+		json = json_string(text);
+	free(text);
+	return json != NULL ? json : json_null();
+}
+
+/* Each line of text after indent spaces. */
+void
+ctl_print_indented(const char *text, int indent)
+{
+	size_t len;
+
+	while (*text != '\0') {
+		len = strcspn(text, "\n");
+		printf("%*s%.*s\n", indent, "", (int)len, text);
+		text += len;
+		if (*text == '\n')
+			text++;
+	}
+}
+
+/* proto3 JSON bytes: standard base64 with padding (OpenSSL's EVP). */
+char *
+ctl_base64_encode(const void *data, size_t len)
+{
+	char *text;
+
+	if (len > (size_t)INT32_MAX / 2)
+		fatalx("%s: %zu bytes is too much", __func__, len);
+	text = xmalloc(4 * ((len + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)text, data, (int)len);
+	return text;
+}
+
+/* The bytes of base64 text (NUL-terminated for convenience), or NULL. */
+void *
+ctl_base64_decode(const char *text, size_t *len)
+{
+	size_t n = strlen(text), pad = 0;
+	unsigned char *data;
+	int out;
+
+	if (n % 4 != 0 || n > (size_t)INT32_MAX / 2)
+		return NULL;
+	while (pad < 2 && n > pad && text[n - 1 - pad] == '=')
+		pad++;
+	data = xmalloc(n / 4 * 3 + 1);
+	if ((out = EVP_DecodeBlock(data, (const unsigned char *)text,
+	    (int)n)) < 0 || (size_t)out < pad) {
+		free(data);
+		return NULL;
+	}
+	*len = (size_t)out - pad;
+	data[*len] = '\0';
+	return data;
+}
+
+/* A positive count given to option (-n 50), or a usage error. */
+int
+ctl_parse_count(struct ctl_context *ctx, const char *option,
+    const char *text, json_int_t *count)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || n < 1 ||
+	    n > INT32_MAX)
+		return ctl_usage_error(ctx, "%s wants a number from 1 to %d, "
+		    "not \"%s\"", option, INT32_MAX, text);
+	*count = n;
+	return 0;
+}
+
+/*
+ * Write a downloaded file: a new one, or over an old one with force;
+ * never through a symbolic link. Return 0, or -1 after saying why.
+ */
+int
+ctl_write_file(const char *path, const void *data, size_t len, int force)
+{
+	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	flags |= force ? O_TRUNC : O_EXCL;
+	if ((fd = open(path, flags, 0644)) == -1) {
+		if (errno == EEXIST)
+			fprintf(stderr, "akctl: %s exists; use --force to "
+			    "overwrite it\n", path);
+		else
+			fprintf(stderr, "akctl: cannot create %s: %s\n", path,
+			    strerror(errno));
+		return -1;
+	}
+	while (off < len) {
+		if ((n = write(fd, (const char *)data + off, len - off)) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	if (off < len || close(fd) != 0) {
+		fprintf(stderr, "akctl: cannot write %s: %s\n", path,
+		    strerror(errno));
+		if (off < len)
+			close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+/* An aligned table: a header row, then rows, printed and freed at once. */
+struct ctl_table {
+	size_t	  columns;
+	size_t	  rows;		/* the header included */
+	size_t	  allocated;
+	char	**cells;
+};
+
+static void
+ctl_table_add_row(struct ctl_table *table, va_list ap)
+{
+	const char *cell;
+	char *copy;
+
+	if (table->rows == table->allocated) {
+		table->allocated = table->allocated * 2 + 8;
+		table->cells = xreallocarray(table->cells,
+		    table->allocated * table->columns, sizeof *table->cells);
+	}
+	for (size_t c = 0; c < table->columns; c++) {
+		cell = va_arg(ap, const char *);
+		copy = xstrdup(ctl_dash(cell));
+		for (char *p = copy; *p != '\0'; p++) {
+			if (iscntrl((unsigned char)*p))
+				*p = ' ';	/* the daemon's words */
+		}
+		table->cells[table->rows * table->columns + c] = copy;
+	}
+	table->rows++;
+}
+
+/* ctl_table_new(3, "ID", "NAME", "CREATED") */
+struct ctl_table *
+ctl_table_new(size_t columns, ...)
+{
+	struct ctl_table *table = xcalloc(1, sizeof *table);
+	va_list ap;
+
+	table->columns = columns;
+	va_start(ap, columns);
+	ctl_table_add_row(table, ap);
+	va_end(ap);
+	return table;
+}
+
+/* One row of as many strings as columns; NULL or "" shows as "-". */
+void
+ctl_table_add(struct ctl_table *table, ...)
+{
+	va_list ap;
+
+	va_start(ap, table);
+	ctl_table_add_row(table, ap);
+	va_end(ap);
+}
+
+void
+ctl_table_print(struct ctl_table *table)
+{
+	size_t *width = xcalloc(table->columns, sizeof *width), len, c, r;
+	char **cell;
+
+	for (r = 0; r < table->rows; r++) {
+		for (c = 0; c < table->columns; c++) {
+			len = strlen(table->cells[r * table->columns + c]);
+			if (len > width[c])
+				width[c] = len;
+		}
+	}
+	for (r = 0; r < table->rows; r++) {
+		cell = table->cells + r * table->columns;
+		for (c = 0; c + 1 < table->columns; c++)
+			printf("%-*s  ", (int)width[c], cell[c]);
+		printf("%s\n", cell[c]);
+	}
+	for (r = 0; r < table->rows * table->columns; r++)
+		free(table->cells[r]);
+	free(table->cells);
+	free(table);
+	free(width);
 }
 
 int

@@ -10,4 +10,6 @@ set -eu
 rc=0
 "$top_builddir/tests/fuzz/replay-config" "$top_srcdir/tests/fuzz/corpus/config" || rc=1
 "$top_builddir/tests/fuzz/replay-connect" "$top_srcdir/tests/fuzz/corpus/connect" || rc=1
+"$top_builddir/tests/fuzz/replay-frame" "$top_srcdir/tests/fuzz/corpus/frame" || rc=1
+"$top_builddir/tests/fuzz/replay-manifest" "$top_srcdir/tests/fuzz/corpus/manifest" || rc=1
 exit "$rc"

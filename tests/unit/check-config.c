@@ -94,6 +94,12 @@ START_TEST(defaults)
 	assert_value(&cf, "http", "request_timeout", "30s");
 	assert_value(&cf, "http", "max_connections", "1024");
 	assert_value(&cf, "log", "level", "info");
+	assert_value(&cf, "workers", "pool_size", "4");
+	assert_value(&cf, "workers", "max", "64");
+	assert_value(&cf, "workers", "session_timeout", "1h");
+	assert_value(&cf, "workers", "memory_limit", "1GiB");
+	assert_value(&cf, "workers", "cpu_limit", "10m");
+	assert_value(&cf, "webhooks", "max_body_size", "512KiB");
 	ck_assert_ptr_null(cf.file);
 	ck_assert_int_eq(cf.synchronous, STORE_SYNC_FULL);
 	ck_assert_uint_eq(cf.max_body_size, 8ULL << 20);
@@ -118,7 +124,7 @@ START_TEST(option_table)
 		n++;
 	}
 	ck_assert_uint_eq(n, config_option_count());
-	ck_assert_uint_eq(n, 11);
+	ck_assert_uint_eq(n, 17);
 	ck_assert_ptr_null(config_option_at(n));
 	ck_assert_ptr_null(config_option_at((size_t)-1));
 }

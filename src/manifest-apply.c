@@ -1,0 +1,590 @@
+/*
+ * manifest-apply.c: plan and apply a manifest against the store.
+ *
+ * The manifest is declarative (reference section 2): the project is
+ * created if it is missing; project vars are set when new or changed and
+ * deleted when the manifest no longer has them; triggers are matched by
+ * name, then created, updated or deleted. Planning and applying are the
+ * same walk over the manifest, so what `--dry-run` shows is what apply
+ * does: manifest_plan() only reads, manifest_apply() also writes and must
+ * run inside a store_write(), so that the whole manifest lands in one
+ * transaction or not at all.
+ *
+ * What we cannot run yet (connections, connection and schedule triggers)
+ * is refused with a sentence rather than stored and silently ignored.
+ */
+#include "autokittehd.h"
+#include "manifest.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct diff {
+	struct store		*store;
+	const struct manifest	*m;
+	json_t			*actions;
+	int			 execute;
+	int			 project_found;
+	char			 project_id[64];
+	char			**cause;
+};
+
+static void AK_PRINTFLIKE(4, 5)
+action_add(struct diff *d, const char *action, const char *key,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char *description;
+
+	va_start(ap, fmt);
+	xvasprintf(&description, fmt, ap);
+	va_end(ap);
+	json_array_append_new(d->actions, json_pack("{s:s, s:s, s:s}",
+	    "action", action, "key", key, "description", description));
+	free(description);
+}
+
+static int
+store_failed(struct diff *d, const char *what)
+{
+	xasprintf(d->cause, "cannot %s: %s", what,
+	    sqlite3_errmsg(store_db(d->store)));
+	return -1;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+/* Run a statement that returns no rows, then finalize it. */
+static int
+exec_done(struct diff *d, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_failed(d, what);
+	return 0;
+}
+
+/* ---- what we cannot run yet ---- */
+
+static int
+check_supported(const struct manifest *m, char **cause)
+{
+	const struct manifest_connection *c;
+	const struct manifest_trigger *t;
+
+	if (m->nconnections > 0) {
+		c = &m->connections[0];
+		xasprintf(cause, "%s:%u:%u: project.connections[0]: "
+		    "connections are not supported yet (connection %s, "
+		    "integration %s); remove them and the triggers that use "
+		    "them from the manifest", m->filename, c->line, c->column,
+		    c->name, c->integration);
+		return -1;
+	}
+	for (size_t i = 0; i < m->ntriggers; i++) {
+		t = &m->triggers[i];
+		if (t->type == MANIFEST_TRIGGER_CONNECTION) {
+			xasprintf(cause, "%s:%u:%u: project.triggers[%zu]: "
+			    "connection triggers are not supported yet "
+			    "(trigger %s, connection %s); use a webhook "
+			    "trigger", m->filename, t->line, t->column, i,
+			    t->name, t->connection);
+			return -1;
+		}
+		if (t->type == MANIFEST_TRIGGER_SCHEDULE) {
+			xasprintf(cause, "%s:%u:%u: project.triggers[%zu]: "
+			    "schedule triggers are not supported yet "
+			    "(trigger %s, schedule \"%s\"); they would be "
+			    "stored but never fire", m->filename, t->line,
+			    t->column, i, t->name, t->schedule);
+			return -1;
+		}
+		if (*t->filter != '\0' && strcmp(t->filter, ".") != 0) {
+			xasprintf(cause, "%s:%u:%u: project.triggers[%zu]: "
+			    "trigger filters are not supported yet (trigger "
+			    "%s, filter \"%s\"); remove the filter, or use "
+			    "event_type to select the HTTP method",
+			    m->filename, t->line, t->column, i, t->name,
+			    t->filter);
+			return -1;
+		}
+		if (t->is_sync) {
+			xasprintf(cause, "%s:%u:%u: project.triggers[%zu]: "
+			    "synchronous webhooks (is_sync) are not supported "
+			    "yet (trigger %s); remove is_sync to get 202 "
+			    "Accepted answers", m->filename, t->line,
+			    t->column, i, t->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---- project ---- */
+
+static int
+diff_project(struct diff *d)
+{
+	const char *name = d->m->project_name;
+	sqlite3_stmt *st;
+	char *key;
+	int rc;
+
+	st = store_prepare(d->store, "SELECT project_id FROM projects "
+	    "WHERE name = ?");
+	if (st == NULL)
+		return store_failed(d, "look up the project");
+	bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(d->project_id, sizeof d->project_id, "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+		d->project_found = 1;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_failed(d, "look up the project");
+	if (d->project_found)
+		return 0;
+
+	xasprintf(&key, "project %s", name);
+	action_add(d, "create_project", key, "create project %s", name);
+	free(key);
+	if (!d->execute)
+		return 0;
+	if (typeid_new("prj", d->project_id, sizeof d->project_id) != 0) {
+		xasprintf(d->cause, "cannot get random bytes for a project id");
+		return -1;
+	}
+	st = store_prepare(d->store, "INSERT INTO projects (project_id, name, "
+	    "created_at) VALUES (?, ?, ?)");
+	if (st == NULL)
+		return store_failed(d, "create the project");
+	bind_text(st, 1, d->project_id);
+	bind_text(st, 2, name);
+	sqlite3_bind_int64(st, 3, now_us());
+	return exec_done(d, st, "create the project");
+}
+
+/* ---- vars ---- */
+
+static int
+var_set(struct diff *d, const struct manifest_var *v)
+{
+	sqlite3_stmt *st = store_prepare(d->store, "INSERT INTO vars "
+	    "(scope_id, name, value, is_secret, description) "
+	    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope_id, name) DO UPDATE "
+	    "SET value = excluded.value, is_secret = excluded.is_secret, "
+	    "description = excluded.description");
+
+	if (st == NULL)
+		return store_failed(d, "set a var");
+	bind_text(st, 1, d->project_id);
+	bind_text(st, 2, v->name);
+	bind_text(st, 3, v->value);
+	sqlite3_bind_int(st, 4, v->secret != 0);
+	bind_text(st, 5, v->description);
+	return exec_done(d, st, "set a var");
+}
+
+/* "" when v matches the stored var, else what differs. */
+static int
+var_changes(struct diff *d, const struct manifest_var *v, char *out,
+    size_t size)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	snprintf(out, size, "new");
+	st = store_prepare(d->store, "SELECT value, is_secret, description "
+	    "FROM vars WHERE scope_id = ? AND name = ?");
+	if (st == NULL)
+		return store_failed(d, "read the vars");
+	bind_text(st, 1, d->project_id);
+	bind_text(st, 2, v->name);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int value = strcmp((const char *)sqlite3_column_text(st, 0),
+		    v->value) != 0;
+		int secret = (sqlite3_column_int(st, 1) != 0) !=
+		    (v->secret != 0);
+		int description = strcmp((const char *)sqlite3_column_text(st,
+		    2), v->description) != 0;
+
+		snprintf(out, size, "%s%s%s%s%s%s", value ? "value" : "",
+		    value && (secret || description) ? ", " : "",
+		    secret ? "secret flag" : "",
+		    secret && description ? ", " : "",
+		    description ? "description" : "",
+		    value || secret || description ? " changed" : "");
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_failed(d, "read the vars");
+	return 0;
+}
+
+static int
+in_manifest_vars(const struct manifest *m, const char *name)
+{
+	for (size_t i = 0; i < m->nvars; i++) {
+		if (strcmp(m->vars[i].name, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+var_delete(struct diff *d, const char *name)
+{
+	sqlite3_stmt *st = store_prepare(d->store, "DELETE FROM vars WHERE "
+	    "scope_id = ? AND name = ?");
+
+	if (st == NULL)
+		return store_failed(d, "delete a var");
+	bind_text(st, 1, d->project_id);
+	bind_text(st, 2, name);
+	return exec_done(d, st, "delete a var");
+}
+
+/*
+ * The rows of sql (id, name, type; bound to the project id) whose name is
+ * not in the manifest, read in full before anything is deleted.
+ */
+static json_t *
+stale_names(struct diff *d, const char *sql,
+    int (*in_manifest)(const struct manifest *, const char *))
+{
+	sqlite3_stmt *st = store_prepare(d->store, sql);
+	json_t *rows = json_array();
+	int rc;
+
+	if (st == NULL) {
+		store_failed(d, "read the project");
+		json_decref(rows);
+		return NULL;
+	}
+	bind_text(st, 1, d->project_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+
+		if (in_manifest(d->m, name))
+			continue;
+		json_array_append_new(rows, json_pack("[s, s, s]",
+		    sqlite3_column_text(st, 0), name,
+		    sqlite3_column_text(st, 2)));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_failed(d, "read the project");
+		json_decref(rows);
+		return NULL;
+	}
+	return rows;
+}
+
+static int
+diff_vars(struct diff *d)
+{
+	const char *project = d->m->project_name;
+	char changes[80], *key;
+	json_t *gone, *row;
+	size_t i;
+
+	for (i = 0; i < d->m->nvars; i++) {
+		const struct manifest_var *v = &d->m->vars[i];
+
+		if (var_changes(d, v, changes, sizeof changes) != 0)
+			return -1;
+		if (*changes == '\0')
+			continue;
+		xasprintf(&key, "var %s/%s", project, v->name);
+		action_add(d, "set_var", key, "set var %s of project %s: %s",
+		    v->name, project, changes);
+		free(key);
+		if (d->execute && var_set(d, v) != 0)
+			return -1;
+	}
+
+	if ((gone = stale_names(d, "SELECT name, name, '' FROM vars WHERE "
+	    "scope_id = ? ORDER BY name", in_manifest_vars)) == NULL)
+		return -1;
+	json_array_foreach(gone, i, row) {
+		const char *name = json_string_value(json_array_get(row, 1));
+
+		xasprintf(&key, "var %s/%s", project, name);
+		action_add(d, "delete_var", key, "delete var %s of project %s: "
+		    "not in the manifest", name, project);
+		free(key);
+		if (d->execute && var_delete(d, name) != 0) {
+			json_decref(gone);
+			return -1;
+		}
+	}
+	json_decref(gone);
+	return 0;
+}
+
+/* ---- triggers ---- */
+
+static int
+trigger_insert(struct diff *d, const struct manifest_trigger *t)
+{
+	char id[64], slug[64];
+	sqlite3_stmt *st;
+
+	if (typeid_new("trg", id, sizeof id) != 0 ||
+	    typeid_new("trg", slug, sizeof slug) != 0) {
+		xasprintf(d->cause, "cannot get random bytes for a trigger id");
+		return -1;
+	}
+	st = store_prepare(d->store, "INSERT INTO triggers (trigger_id, "
+	    "project_id, name, source_type, event_type, filter, code_path, "
+	    "code_name, is_durable, is_sync, webhook_slug, schedule, "
+	    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	if (st == NULL)
+		return store_failed(d, "create a trigger");
+	bind_text(st, 1, id);
+	bind_text(st, 2, d->project_id);
+	bind_text(st, 3, t->name);
+	bind_text(st, 4, manifest_trigger_type_name(t->type));
+	bind_text(st, 5, t->event_type);
+	bind_text(st, 6, t->filter);
+	bind_text(st, 7, t->code_path);
+	bind_text(st, 8, t->code_name);
+	sqlite3_bind_int(st, 9, t->is_durable != 0);
+	sqlite3_bind_int(st, 10, t->is_sync != 0);
+	if (t->type == MANIFEST_TRIGGER_WEBHOOK)	/* the part after '_' */
+		bind_text(st, 11, strchr(slug, '_') + 1);
+	bind_text(st, 12, t->schedule);
+	sqlite3_bind_int64(st, 13, now_us());
+	return exec_done(d, st, "create a trigger");
+}
+
+static int
+trigger_update(struct diff *d, const char *id, const struct manifest_trigger *t)
+{
+	sqlite3_stmt *st = store_prepare(d->store, "UPDATE triggers SET "
+	    "event_type = ?, filter = ?, code_path = ?, code_name = ?, "
+	    "is_durable = ?, is_sync = ?, schedule = ? WHERE trigger_id = ?");
+
+	if (st == NULL)
+		return store_failed(d, "update a trigger");
+	bind_text(st, 1, t->event_type);
+	bind_text(st, 2, t->filter);
+	bind_text(st, 3, t->code_path);
+	bind_text(st, 4, t->code_name);
+	sqlite3_bind_int(st, 5, t->is_durable != 0);
+	sqlite3_bind_int(st, 6, t->is_sync != 0);
+	bind_text(st, 7, t->schedule);
+	bind_text(st, 8, id);
+	return exec_done(d, st, "update a trigger");
+}
+
+static void
+changed(char *out, size_t size, int differs, const char *field)
+{
+	size_t len = strlen(out);
+
+	if (differs)
+		snprintf(out + len, size - len, "%s%s", len > 0 ? ", " : "",
+		    field);
+}
+
+static int
+column_differs(sqlite3_stmt *st, int i, const char *want)
+{
+	const unsigned char *have = sqlite3_column_text(st, i);
+
+	return strcmp(have != NULL ? (const char *)have : "", want) != 0;
+}
+
+static int
+diff_trigger(struct diff *d, size_t index)
+{
+	const struct manifest_trigger *t = &d->m->triggers[index];
+	const char *project = d->m->project_name, *type;
+	char id[64] = "", fields[160] = "", *key;
+	sqlite3_stmt *st;
+	int rc, ret = 0;
+
+	type = manifest_trigger_type_name(t->type);
+	st = store_prepare(d->store, "SELECT trigger_id, source_type, "
+	    "event_type, filter, code_path, code_name, is_durable, is_sync, "
+	    "schedule FROM triggers WHERE project_id = ? AND name = ?");
+	if (st == NULL)
+		return store_failed(d, "read the triggers");
+	bind_text(st, 1, d->project_id);
+	bind_text(st, 2, t->name);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(id, sizeof id, "%s", sqlite3_column_text(st, 0));
+		if (column_differs(st, 1, type)) {
+			xasprintf(d->cause, "%s:%u:%u: project.triggers[%zu]: "
+			    "trigger %s: the source type cannot change from "
+			    "%s to %s; delete and re-create it",
+			    d->m->filename, t->line, t->column, index, t->name,
+			    sqlite3_column_text(st, 1), type);
+			ret = -1;
+		}
+		changed(fields, sizeof fields, column_differs(st, 2,
+		    t->event_type), "event_type");
+		changed(fields, sizeof fields, column_differs(st, 3, t->filter),
+		    "filter");
+		changed(fields, sizeof fields, column_differs(st, 4,
+		    t->code_path) || column_differs(st, 5, t->code_name),
+		    "call");
+		changed(fields, sizeof fields, (sqlite3_column_int(st, 6) != 0)
+		    != (t->is_durable != 0), "is_durable");
+		changed(fields, sizeof fields, (sqlite3_column_int(st, 7) != 0)
+		    != (t->is_sync != 0), "is_sync");
+		changed(fields, sizeof fields, column_differs(st, 8,
+		    t->schedule), "schedule");
+	}
+	sqlite3_finalize(st);
+	if (ret != 0)
+		return -1;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_failed(d, "read the triggers");
+
+	xasprintf(&key, "trigger %s/%s", project, t->name);
+	if (*id == '\0') {
+		action_add(d, "create_trigger", key, "create %s trigger %s in "
+		    "project %s%s%s", type, t->name, project,
+		    *t->call != '\0' ? ", calling " : "", t->call);
+		ret = d->execute ? trigger_insert(d, t) : 0;
+	} else if (*fields != '\0') {
+		action_add(d, "update_trigger", key, "update trigger %s of "
+		    "project %s: %s changed", t->name, project, fields);
+		ret = d->execute ? trigger_update(d, id, t) : 0;
+	}
+	free(key);
+	return ret;
+}
+
+static int
+in_manifest_triggers(const struct manifest *m, const char *name)
+{
+	for (size_t i = 0; i < m->ntriggers; i++) {
+		if (strcmp(m->triggers[i].name, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A deleted trigger takes the vars scoped to it along. */
+static int
+trigger_delete(struct diff *d, const char *id)
+{
+	sqlite3_stmt *st;
+
+	st = store_prepare(d->store, "DELETE FROM vars WHERE scope_id = ?");
+	if (st == NULL)
+		return store_failed(d, "delete a trigger");
+	bind_text(st, 1, id);
+	if (exec_done(d, st, "delete a trigger's vars") != 0)
+		return -1;
+	st = store_prepare(d->store, "DELETE FROM triggers WHERE "
+	    "trigger_id = ?");
+	if (st == NULL)
+		return store_failed(d, "delete a trigger");
+	bind_text(st, 1, id);
+	return exec_done(d, st, "delete a trigger");
+}
+
+static int
+diff_triggers(struct diff *d)
+{
+	const char *project = d->m->project_name;
+	json_t *gone, *row;
+	char *key;
+	size_t i;
+
+	for (i = 0; i < d->m->ntriggers; i++) {
+		if (diff_trigger(d, i) != 0)
+			return -1;
+	}
+
+	if ((gone = stale_names(d, "SELECT trigger_id, name, source_type FROM "
+	    "triggers WHERE project_id = ? ORDER BY name",
+	    in_manifest_triggers)) == NULL)
+		return -1;
+	json_array_foreach(gone, i, row) {
+		const char *id = json_string_value(json_array_get(row, 0));
+		const char *name = json_string_value(json_array_get(row, 1));
+
+		xasprintf(&key, "trigger %s/%s", project, name);
+		action_add(d, "delete_trigger", key, "delete %s trigger %s of "
+		    "project %s: not in the manifest",
+		    json_string_value(json_array_get(row, 2)), name, project);
+		free(key);
+		if (d->execute && trigger_delete(d, id) != 0) {
+			json_decref(gone);
+			return -1;
+		}
+	}
+	json_decref(gone);
+	return 0;
+}
+
+/* ---- plan and apply ---- */
+
+static int
+diff_run(struct diff *d)
+{
+	if (check_supported(d->m, d->cause) != 0)
+		return -1;
+	if (diff_project(d) != 0 || diff_vars(d) != 0 || diff_triggers(d) != 0)
+		return -1;
+	return 0;
+}
+
+/* The actions apply would take, as a new JSON array; NULL with *cause. */
+json_t *
+manifest_plan(struct store *s, const struct manifest *m, char **cause)
+{
+	struct diff d;
+
+	memset(&d, 0, sizeof d);
+	d.store = s;
+	d.m = m;
+	d.actions = json_array();
+	d.cause = cause;
+	if (diff_run(&d) != 0) {
+		json_decref(d.actions);
+		return NULL;
+	}
+	return d.actions;
+}
+
+/*
+ * Apply m, appending the actions taken to actions_out (may be NULL). Runs
+ * inside a store_write(): on failure the caller's savepoint undoes the
+ * actions already taken. *project_id_out (may be NULL) gets the project id.
+ */
+int
+manifest_apply(struct store *s, const struct manifest *m, json_t *actions_out,
+    char **project_id_out, char **cause)
+{
+	struct diff d;
+	int rc;
+
+	memset(&d, 0, sizeof d);
+	d.store = s;
+	d.m = m;
+	d.actions = actions_out != NULL ? json_incref(actions_out) :
+	    json_array();
+	d.execute = 1;
+	d.cause = cause;
+	rc = diff_run(&d);
+	json_decref(d.actions);
+	if (rc != 0)
+		return -1;
+	if (project_id_out != NULL)
+		*project_id_out = xstrdup(d.project_id);
+	return 0;
+}

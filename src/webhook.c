@@ -1,0 +1,422 @@
+/*
+ * webhook.c: /webhooks/<slug>[/sub/path]: an HTTP request becomes an event
+ * and the event starts sessions.
+ *
+ * No authentication: the slug (26 random base32 characters) is the secret.
+ * The request is shaped exactly as AutoKitteh shapes it (method, raw_url,
+ * url{path, query, path_suffix}, headers, trailers, body{bytes, text,
+ * form, json}); the event type is the lowercased method. The event and one
+ * CREATED session per matching trigger of the ACTIVE deployment are
+ * committed before we answer 202 with AutoKitteh-Event-ID; then the
+ * sessions are scheduled. Unknown slug: 404. Body over
+ * webhooks.max_body_size: 413.
+ */
+#include "autokittehd.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sys/queue.h>
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/evp.h>
+
+#define SLUG_LEN 26
+
+struct webhook_target {
+	char	 trigger_id[64];
+	char	 name[128];
+	char	 project_id[64];
+	char	 deployment_id[64];
+	char	 build_id[64];
+	char	 event_type[64];
+	char	 entrypoint[512];
+	int	 is_durable;
+};
+
+struct webhook_request {
+	struct evhttp_request	*req;
+	struct webhook_target	 target;
+	int			 start_session;
+	char			 event_id[64];
+	char			*data;		/* JSON text */
+	char			*memo;
+	const char		*event_type;
+};
+
+/* Go's canonical header name: "content-type" -> "Content-Type". */
+static void
+canonical_header(const char *in, char *out, size_t size)
+{
+	size_t i;
+	int upper = 1;
+
+	for (i = 0; in[i] != '\0' && i + 1 < size; i++) {
+		out[i] = upper ? (char)toupper((unsigned char)in[i]) :
+		    (char)tolower((unsigned char)in[i]);
+		upper = in[i] == '-';
+	}
+	out[i] = '\0';
+}
+
+/* obj[key] = value, or "old, value" when key is there already. */
+static void
+join_value(json_t *obj, const char *key, const char *value)
+{
+	json_t *old = json_object_get(obj, key);
+	char *joined;
+
+	if (old == NULL) {
+		json_object_set_new(obj, key, json_string(value));
+		return;
+	}
+	xasprintf(&joined, "%s, %s", json_string_value(old), value);
+	json_object_set_new(obj, key, json_string(joined));
+	free(joined);
+}
+
+static json_t *
+parse_pairs(const char *text)
+{
+	struct evkeyvalq kv;
+	struct evkeyval *e;
+	json_t *out = json_object();
+
+	TAILQ_INIT(&kv);
+	if (text == NULL || evhttp_parse_query_str(text, &kv) != 0) {
+		evhttp_clear_headers(&kv);
+		return out;
+	}
+	TAILQ_FOREACH(e, &kv, next) {
+		if (json_string(e->key) == NULL || json_string(e->value) == NULL)
+			continue;	/* not UTF-8: not representable */
+		join_value(out, e->key, e->value);
+	}
+	evhttp_clear_headers(&kv);
+	return out;
+}
+
+static json_t *
+body_json(const uint8_t *body, size_t len, const char *content_type,
+    const char *method)
+{
+	json_t *b = json_object(), *form = NULL, *parsed, *text;
+
+	if (len == 0) {
+		json_object_set_new(b, "bytes", json_null());
+		json_object_set_new(b, "text", json_null());
+		json_object_set_new(b, "form", json_null());
+		json_object_set_new(b, "json", json_null());
+		return b;
+	}
+	{
+		char *enc = xmalloc(4 * ((len + 2) / 3) + 1);
+
+		EVP_EncodeBlock((unsigned char *)enc, body, (int)len);
+		json_object_set_new(b, "bytes", json_string(enc));
+		free(enc);
+	}
+	text = json_stringn((const char *)body, len);
+	json_object_set_new(b, "text", text != NULL ? text : json_null());
+	if (content_type != NULL && strncasecmp(content_type,
+	    "application/x-www-form-urlencoded", 33) == 0 &&
+	    (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+	    strcmp(method, "PATCH") == 0)) {
+		char *copy = xstrndup((const char *)body, len);
+
+		form = parse_pairs(copy);
+		free(copy);
+		if (json_object_size(form) == 0) {
+			json_decref(form);
+			form = NULL;
+		}
+	}
+	json_object_set_new(b, "form", form != NULL ? form : json_null());
+	parsed = json_loadb((const char *)body, len, JSON_DECODE_ANY |
+	    JSON_ALLOW_NUL, NULL);
+	json_object_set_new(b, "json", parsed != NULL ? parsed : json_null());
+	return b;
+}
+
+static const char *
+method_name(enum evhttp_cmd_type cmd)
+{
+	switch (cmd) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	}
+	return "GET";
+}
+
+/*
+ * The event data for a request to path (the decoded path, which starts
+ * with /webhooks/<slug>). NULL with *cause when the request cannot be
+ * represented (a path that does not decode to text).
+ */
+json_t *
+webhook_request_to_data(struct evhttp_request *req, const char *slug,
+    const char *path, char **cause)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	struct evkeyvalq *hdrs = evhttp_request_get_input_headers(req);
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	const char *method = method_name(evhttp_request_get_command(req));
+	const char *raw = evhttp_request_get_uri(req);
+	size_t prefix = strlen("/webhooks/") + strlen(slug), len;
+	json_t *data, *url, *headers = json_object(), *p, *r;
+	struct evkeyval *h;
+	char name[256];
+
+	p = json_string(path);
+	r = json_string(raw != NULL ? raw : path);
+	if (p == NULL || r == NULL) {
+		json_decref(p);
+		json_decref(r);
+		json_decref(headers);
+		xasprintf(cause, "the request path is not valid UTF-8");
+		return NULL;
+	}
+	url = json_pack("{s:o, s:o, s:s}", "path", p, "query",
+	    parse_pairs(uri != NULL ? evhttp_uri_get_query(uri) : NULL),
+	    "path_suffix", strlen(path) > prefix ? path + prefix : "");
+	TAILQ_FOREACH(h, hdrs, next) {
+		if (json_string(h->value) == NULL)
+			continue;
+		canonical_header(h->key, name, sizeof name);
+		join_value(headers, name, h->value);
+	}
+	len = evbuffer_get_length(in);
+	data = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}",
+	    "method", method,
+	    "raw_url", r,
+	    "url", url,
+	    "headers", headers,
+	    "trailers", json_object(),
+	    "body", body_json(evbuffer_pullup(in, -1), len,
+	    evhttp_find_header(hdrs, "Content-Type"), method));
+	return data;
+}
+
+/* The trigger with this slug, if its project has an ACTIVE deployment. */
+static int
+webhook_find(const char *slug, struct webhook_target *t)
+{
+	sqlite3_stmt *st = store_prepare(controller->store, "SELECT "
+	    "t.trigger_id, t.name, t.project_id, d.deployment_id, d.build_id, "
+	    "t.event_type, t.code_path || ':' || t.code_name, t.is_durable "
+	    "FROM triggers t JOIN deployments d ON d.project_id = t.project_id "
+	    "AND d.state = 'active' WHERE t.webhook_slug = ? AND "
+	    "t.source_type = 'webhook' ORDER BY d.created_at DESC LIMIT 1");
+	int found = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(t->trigger_id, sizeof t->trigger_id, "%s",
+		    sqlite3_column_text(st, 0));
+		snprintf(t->name, sizeof t->name, "%s",
+		    sqlite3_column_text(st, 1));
+		snprintf(t->project_id, sizeof t->project_id, "%s",
+		    sqlite3_column_text(st, 2));
+		snprintf(t->deployment_id, sizeof t->deployment_id, "%s",
+		    sqlite3_column_text(st, 3));
+		snprintf(t->build_id, sizeof t->build_id, "%s",
+		    sqlite3_column_text(st, 4) != NULL ? (const char *)
+		    sqlite3_column_text(st, 4) : "");
+		snprintf(t->event_type, sizeof t->event_type, "%s",
+		    sqlite3_column_text(st, 5));
+		snprintf(t->entrypoint, sizeof t->entrypoint, "%s",
+		    sqlite3_column_text(st, 6));
+		t->is_durable = sqlite3_column_int(st, 7);
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+static int
+webhook_write(struct store *s, void *arg, char **cause)
+{
+	struct webhook_request *w = arg;
+	struct webhook_target *t = &w->target;
+	sqlite3_stmt *st = store_prepare(s, "INSERT INTO events (event_id, "
+	    "destination_id, project_id, event_type, data, memo, created_at) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?)");
+	struct session_new n = {
+		.project_id = t->project_id, .deployment_id = t->deployment_id,
+		.build_id = t->build_id, .event_id = w->event_id,
+		.trigger_id = t->trigger_id, .entrypoint = t->entrypoint,
+		.is_durable = t->is_durable,
+	};
+	char session_id[64];
+	int rc;
+
+	if (st == NULL) {
+		xasprintf(cause, "the store is unavailable");
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, w->event_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, t->trigger_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, t->project_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, w->event_type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, w->data, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, w->memo, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, now_us());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		xasprintf(cause, "saving the event: %s",
+		    sqlite3_errmsg(store_db(s)));
+		return -1;
+	}
+	if (!w->start_session)
+		return 0;
+	return session_insert(s, &n, session_id, sizeof session_id, cause);
+}
+
+static void
+webhook_reply(struct evhttp_request *req, int status, const char *reason,
+    const char *text)
+{
+	struct evbuffer *body = evbuffer_new();
+
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; charset=utf-8");
+	evbuffer_add_printf(body, "%s\n", text);
+	evhttp_send_reply(req, status, reason, body);
+	evbuffer_free(body);
+	metrics_http_request("/webhooks", status);
+}
+
+static void
+webhook_committed(int ok, const char *cause, void *arg)
+{
+	struct webhook_request *w = arg;
+
+	if (!ok) {
+		log_error("webhook: the event could not be saved: %s", cause);
+		webhook_reply(w->req, 503, "Service Unavailable", "the event "
+		    "could not be saved; retry later");
+	} else {
+		evhttp_add_header(evhttp_request_get_output_headers(w->req),
+		    "AutoKitteh-Event-ID", w->event_id);
+		evhttp_add_header(evhttp_request_get_output_headers(w->req),
+		    "Cache-Control", "no-cache");
+		evhttp_send_reply(w->req, 202, "Accepted", NULL);
+		metrics_http_request("/webhooks", 202);
+		log_info("webhook: event %s for trigger %s (%s)", w->event_id,
+		    w->target.name, w->target.project_id);
+		if (w->start_session)
+			session_schedule();
+	}
+	free(w->data);
+	free(w->memo);
+	free(w);
+}
+
+static int
+slug_valid(const char *s, size_t len)
+{
+	if (len != SLUG_LEN)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]) &&
+		    !(s[i] >= 'a' && s[i] <= 'z'))
+			return 0;
+	}
+	return 1;
+}
+
+void
+webhook_handle(struct evhttp_request *req, const char *raw_path)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	struct webhook_request *w;
+	char slug[SLUG_LEN + 1], *path, *cause = NULL, *lower, peer[64] = "";
+	const char *rest = raw_path + strlen("/webhooks/"), *addr = NULL;
+	size_t slen = strcspn(rest, "/"), plen;
+	json_t *data, *memo;
+	ev_uint16_t port = 0;
+
+	if (!slug_valid(rest, slen)) {
+		webhook_reply(req, 404, "Not Found", "no such webhook");
+		return;
+	}
+	memcpy(slug, rest, SLUG_LEN);
+	slug[SLUG_LEN] = '\0';
+	w = xcalloc(1, sizeof *w);
+	w->req = req;
+	if (webhook_find(slug, &w->target) != 1) {
+		free(w);
+		webhook_reply(req, 404, "Not Found", "no active deployment has "
+		    "a webhook trigger at this address");
+		return;
+	}
+	if (evbuffer_get_length(in) > controller->config->webhooks_max_body_size) {
+		char size[32], text[128];
+
+		free(w);
+		format_size_bytes(controller->config->webhooks_max_body_size,
+		    size, sizeof size);
+		snprintf(text, sizeof text, "the body is larger than "
+		    "webhooks.max_body_size (%s)", size);
+		webhook_reply(req, 413, "Payload Too Large", text);
+		return;
+	}
+	path = evhttp_uridecode(raw_path, 0, &plen);
+	if (path == NULL || strlen(path) != plen ||
+	    (data = webhook_request_to_data(req, slug, path, &cause)) == NULL) {
+		free(path);
+		free(w);
+		webhook_reply(req, 400, "Bad Request", cause != NULL ? cause :
+		    "the request path does not decode to text");
+		free(cause);
+		return;
+	}
+	free(path);
+	w->event_type = lower = xstrdup(json_string_value(json_object_get(data,
+	    "method")));
+	for (char *c = lower; *c != '\0'; c++)
+		*c = (char)tolower((unsigned char)*c);
+	w->start_session = w->target.event_type[0] == '\0' ||
+	    strcmp(w->target.event_type, "*") == 0 ||
+	    strcmp(w->target.event_type, lower) == 0;
+	evhttp_connection_get_peer(evhttp_request_get_connection(req),
+	    (char **)&addr, &port);
+	if (addr != NULL)
+		snprintf(peer, sizeof peer, "%s:%u", addr, (unsigned)port);
+	memo = json_pack("{s:s, s:s, s:s, s:s}", "method",
+	    json_string_value(json_object_get(data, "method")), "webhook_slug",
+	    slug, "remote_addr", peer, "trigger_id", w->target.trigger_id);
+	w->data = json_dumps(data, JSON_COMPACT);
+	w->memo = json_dumps(memo, JSON_COMPACT);
+	json_decref(data);
+	json_decref(memo);
+	if (typeid_new("evt", w->event_id, sizeof w->event_id) != 0 ||
+	    store_write(controller->store, webhook_write, w, webhook_committed,
+	    w, &cause) != 0) {
+		webhook_reply(req, 503, "Service Unavailable", "the event could "
+		    "not be saved; retry later");
+		log_error("webhook: %s", cause != NULL ? cause : "no event id");
+		free(cause);
+		free(w->data);
+		free(w->memo);
+		free(lower);
+		free(w);
+		return;
+	}
+	/* event_type is bound during the write, which ran already. */
+	free(lower);
+	w->event_type = NULL;
+}

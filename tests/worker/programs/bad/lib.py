@@ -1,0 +1,2 @@
+def boom(d):
+    return d["b"]

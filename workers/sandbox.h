@@ -1,0 +1,43 @@
+/*
+ * sandbox.h: confine a forked session worker before it runs user code.
+ *
+ * One mechanism per file, each behind the same tiny signature (the OpenSSH
+ * way): sandbox_<mechanism>() applies one thing, logs at debug what it
+ * enforced, and returns 0, or -1 with an allocated *cause saying what could
+ * not be enforced. sandbox_apply() runs them in a fixed order: process
+ * attributes, file descriptors, the temp dir (needs root to chown), rlimits,
+ * the uid drop, and seccomp last (it would forbid some of the steps above).
+ */
+#ifndef AK_SANDBOX_H
+#define AK_SANDBOX_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct sandbox_params {
+	uid_t		 uid;
+	gid_t		 gid;
+	const char	*tmpdir;	/* absolute; created here, must not exist */
+	uint64_t	 memory_limit;	/* RLIMIT_AS bytes, 0 = none */
+	uint64_t	 cpu_limit_s;	/* RLIMIT_CPU seconds, 0 = none */
+	uint64_t	 nofile;	/* RLIMIT_NOFILE, 0 = leave */
+	uint64_t	 fsize;		/* RLIMIT_FSIZE bytes, 0 = leave */
+	int		 ipc_fd;	/* kept open; everything else closed */
+};
+
+int sandbox_apply(const struct sandbox_params *, char **cause);
+
+/* sandbox-process.c: setsid, parent-death signal, no_new_privs. */
+int sandbox_process(const struct sandbox_params *, char **cause);
+/* sandbox-fds.c: close all but 0-2 and ipc_fd; stdin from /dev/null. */
+int sandbox_fds(const struct sandbox_params *, char **cause);
+/* sandbox-tmpdir.c: create, chown, chdir; HOME and TMPDIR point there. */
+int sandbox_tmpdir(const struct sandbox_params *, char **cause);
+/* sandbox-rlimit.c: address space, CPU, files, file size, no core. */
+int sandbox_rlimit(const struct sandbox_params *, char **cause);
+/* sandbox-uid.c: drop to the dedicated unprivileged uid/gid for good. */
+int sandbox_uid(const struct sandbox_params *, char **cause);
+/* sandbox-seccomp.c: deny dangerous syscalls, kill foreign ABIs. */
+int sandbox_seccomp(const struct sandbox_params *, char **cause);
+
+#endif

@@ -1,0 +1,495 @@
+/*
+ * worker-python.c: the embedded CPython interpreter.
+ *
+ * The zygote initialises CPython once, isolated from the environment
+ * (PyConfig_InitIsolatedConfig: no PYTHON* variables, no user site dir),
+ * posing as Debian's /usr/bin/python3 so that sys.prefix, the stdlib and
+ * /usr/lib/python3/dist-packages are the system's. Our own directory
+ * (AUTOKITTEH_PYTHONPATH: the `autokitteh` SDK and ak_runner.py) goes first
+ * on sys.path, and both are imported before any fork.
+ *
+ * A session worker turns one job frame into a call of ak_runner.build() or
+ * ak_runner.run() and the result into BUILT or DONE. All the Python-level
+ * logic lives in ak_runner.py; this file only converts between msgpack and
+ * Python objects. The builtin module `_ak` gives the runner send_print(),
+ * which turns print() and writes to sys.stdout/stderr into PRINT frames.
+ */
+#define PY_SSIZE_T_CLEAN
+#include "worker.h"
+
+#include <Python.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PYTHON_EXECUTABLE	"/usr/bin/python3"
+
+static PyObject	*python_runner;		/* the ak_runner module */
+static int	 python_ipc_fd = -1;	/* where PRINT goes; -1 in the zygote */
+static uint32_t	 python_request_id;	/* RUN's id, echoed by PRINT */
+
+/* str -> UTF-8 bytes, never failing on lone surrogates. New reference. */
+static PyObject *
+python_utf8(PyObject *s)
+{
+	if (!PyUnicode_Check(s)) {
+		PyObject *r = PyObject_Str(s), *b;
+
+		if (r == NULL)
+			return NULL;
+		b = PyUnicode_AsEncodedString(r, "utf-8", "backslashreplace");
+		Py_DECREF(r);
+		return b;
+	}
+	return PyUnicode_AsEncodedString(s, "utf-8", "backslashreplace");
+}
+
+/* The pending Python exception as one line of text (allocated). */
+static char *
+python_error_text(void)
+{
+	PyObject	*type, *exc, *tb, *b;
+	char		*text;
+
+	PyErr_Fetch(&type, &exc, &tb);
+	if (type == NULL)
+		return xstrdup("unknown error");
+	PyErr_NormalizeException(&type, &exc, &tb);
+	Py_XDECREF(type);
+	Py_XDECREF(tb);
+	if (exc == NULL)
+		return xstrdup("unknown error");
+	b = python_utf8(exc);
+	if (b == NULL) {
+		PyErr_Clear();
+		xasprintf(&text, "%s", Py_TYPE(exc)->tp_name);
+	} else {
+		xasprintf(&text, "%s: %s", Py_TYPE(exc)->tp_name,
+		    PyBytes_AS_STRING(b));
+		Py_DECREF(b);
+	}
+	Py_DECREF(exc);
+	return text;
+}
+
+static void
+python_pack_pystr(struct frame_builder *fb, const char *key, PyObject *s)
+{
+	PyObject	*b = python_utf8(s);
+
+	if (b == NULL) {
+		PyErr_Clear();
+		frame_pack_str(fb, key, "(unprintable)");
+		return;
+	}
+	frame_pack_strn(fb, key, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b));
+	Py_DECREF(b);
+}
+
+/* _ak.send_print(text): one PRINT frame. */
+static PyObject *
+ak_send_print(PyObject *self, PyObject *text)
+{
+	struct frame_builder	 fb;
+
+	(void)self;
+	if (python_ipc_fd == -1) {
+		PyErr_SetString(PyExc_RuntimeError, "not in a session worker");
+		return NULL;
+	}
+	frame_begin(&fb, FRAME_PRINT, python_request_id, 1);
+	python_pack_pystr(&fb, "text", text);
+	worker_send(python_ipc_fd, &fb);
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef ak_methods[] = {
+	{ "send_print", ak_send_print, METH_O,
+	  "Send text to the session log (one PRINT frame)." },
+	{ NULL, NULL, 0, NULL },
+};
+
+static struct PyModuleDef ak_module = {
+	PyModuleDef_HEAD_INIT, "_ak",
+	"autokitteh-worker's link to the controller.", -1, ak_methods,
+	NULL, NULL, NULL, NULL,
+};
+
+static PyObject *
+ak_module_init(void)
+{
+	return PyModule_Create(&ak_module);
+}
+
+static int
+python_import(const char *pythonpath, char **cause)
+{
+	PyObject	*sys_path, *dir, *sdk;
+
+	sys_path = PySys_GetObject("path");	/* borrowed */
+	dir = PyUnicode_DecodeFSDefault(pythonpath);
+	if (sys_path == NULL || dir == NULL ||
+	    PyList_Insert(sys_path, 0, dir) != 0) {
+		Py_XDECREF(dir);
+		*cause = python_error_text();
+		return -1;
+	}
+	Py_DECREF(dir);
+	if ((sdk = PyImport_ImportModule("autokitteh")) == NULL) {
+		char *why = python_error_text();
+
+		xasprintf(cause, "import autokitteh from %s: %s", pythonpath,
+		    why);
+		free(why);
+		return -1;
+	}
+	Py_DECREF(sdk);
+	if ((python_runner = PyImport_ImportModule("ak_runner")) == NULL) {
+		char *why = python_error_text();
+
+		xasprintf(cause, "import ak_runner from %s: %s", pythonpath,
+		    why);
+		free(why);
+		return -1;
+	}
+	return 0;
+}
+
+int
+python_init(const char *pythonpath, char **cause)
+{
+	PyConfig	 config;
+	PyStatus	 status;
+
+	if (PyImport_AppendInittab("_ak", ak_module_init) == -1) {
+		xasprintf(cause, "cannot register the _ak module");
+		return -1;
+	}
+	PyConfig_InitIsolatedConfig(&config);
+	config.write_bytecode = 0;	/* never write .pyc anywhere */
+	config.user_site_directory = 0;
+	config.site_import = 1;		/* for Debian's dist-packages */
+	status = PyConfig_SetBytesString(&config, &config.program_name,
+	    PYTHON_EXECUTABLE);
+	if (!PyStatus_Exception(status))
+		status = PyConfig_SetBytesString(&config, &config.executable,
+		    PYTHON_EXECUTABLE);
+	if (!PyStatus_Exception(status))
+		status = Py_InitializeFromConfig(&config);
+	PyConfig_Clear(&config);
+	if (PyStatus_Exception(status)) {
+		xasprintf(cause, "initialisation failed: %s%s%s",
+		    status.func != NULL ? status.func : "",
+		    status.func != NULL ? ": " : "",
+		    status.err_msg != NULL ? status.err_msg : "unknown error");
+		return -1;
+	}
+	return python_import(pythonpath, cause);
+}
+
+void
+python_before_fork(void)
+{
+	PyOS_BeforeFork();
+}
+
+void
+python_after_fork_parent(void)
+{
+	PyOS_AfterFork_Parent();
+}
+
+void
+python_after_fork_child(void)
+{
+	/* Runs os.register_at_fork hooks: random reseeds, etc. */
+	PyOS_AfterFork_Child();
+}
+
+/* ak_runner.enter(env, tmpdir): the session's environment variables. */
+static int
+python_enter(PyObject *env, const char *tmpdir, char **cause)
+{
+	PyObject	*r;
+
+	r = PyObject_CallMethod(python_runner, "enter", "Os", env, tmpdir);
+	if (r == NULL) {
+		*cause = python_error_text();
+		return -1;
+	}
+	Py_DECREF(r);
+	return 0;
+}
+
+/* A msgpack str or bin as Python bytes (new reference). */
+static PyObject *
+python_bytes(const msgpack_object *o)
+{
+	if (o->type == MSGPACK_OBJECT_BIN)
+		return PyBytes_FromStringAndSize(o->via.bin.ptr,
+		    o->via.bin.size);
+	if (o->type == MSGPACK_OBJECT_STR)
+		return PyBytes_FromStringAndSize(o->via.str.ptr,
+		    o->via.str.size);
+	return NULL;
+}
+
+/* A msgpack map of str -> (str if want_str, else str|bin as bytes). */
+static PyObject *
+python_dict(const msgpack_object *map, int want_str, const char *what,
+    char **cause)
+{
+	PyObject	*d, *k, *v;
+	uint32_t	 i;
+
+	if ((d = PyDict_New()) == NULL)
+		goto python;
+	for (i = 0; i < map->via.map.size; i++) {
+		const msgpack_object *key = &map->via.map.ptr[i].key;
+		const msgpack_object *val = &map->via.map.ptr[i].val;
+
+		if (key->type != MSGPACK_OBJECT_STR ||
+		    (want_str && val->type != MSGPACK_OBJECT_STR) ||
+		    (!want_str && val->type != MSGPACK_OBJECT_BIN &&
+		    val->type != MSGPACK_OBJECT_STR)) {
+			xasprintf(cause, "%s entry %u has the wrong type",
+			    what, i);
+			Py_DECREF(d);
+			return NULL;
+		}
+		k = PyUnicode_DecodeUTF8(key->via.str.ptr, key->via.str.size,
+		    "strict");
+		if (k == NULL)
+			goto python;
+		if (want_str)
+			v = PyUnicode_DecodeUTF8(val->via.str.ptr,
+			    val->via.str.size, "strict");
+		else
+			v = python_bytes(val);
+		if (v == NULL || PyDict_SetItem(d, k, v) != 0) {
+			Py_DECREF(k);
+			Py_XDECREF(v);
+			goto python;
+		}
+		Py_DECREF(k);
+		Py_DECREF(v);
+	}
+	return d;
+
+python:
+	{
+		char *why = python_error_text();
+
+		xasprintf(cause, "%s: %s", what, why);
+		free(why);
+	}
+	Py_XDECREF(d);
+	return NULL;
+}
+
+/* Pack a Python list of str as a msgpack array. */
+static int
+python_pack_str_list(struct frame_builder *fb, const char *key,
+    PyObject *list)
+{
+	Py_ssize_t	 i, n;
+
+	if (!PyList_Check(list))
+		return -1;
+	n = PyList_GET_SIZE(list);
+	frame_pack_key(fb, key);
+	msgpack_pack_array(&fb->pk, (size_t)n);
+	for (i = 0; i < n; i++) {
+		PyObject *b = python_utf8(PyList_GET_ITEM(list, i));
+
+		if (b == NULL)
+			return -1;
+		msgpack_pack_str_with_body(&fb->pk, PyBytes_AS_STRING(b),
+		    (size_t)PyBytes_GET_SIZE(b));
+		Py_DECREF(b);
+	}
+	return 0;
+}
+
+/* exports: [{file, name, line}] from a list of dicts. */
+static int
+python_pack_exports(struct frame_builder *fb, PyObject *list)
+{
+	Py_ssize_t	 i, n;
+	PyObject	*e, *file, *name, *line;
+	long		 lineno;
+
+	if (!PyList_Check(list))
+		return -1;
+	n = PyList_GET_SIZE(list);
+	frame_pack_key(fb, "exports");
+	msgpack_pack_array(&fb->pk, (size_t)n);
+	for (i = 0; i < n; i++) {
+		e = PyList_GET_ITEM(list, i);
+		if (!PyDict_Check(e) ||
+		    (file = PyDict_GetItemString(e, "file")) == NULL ||
+		    (name = PyDict_GetItemString(e, "name")) == NULL ||
+		    (line = PyDict_GetItemString(e, "line")) == NULL ||
+		    (lineno = PyLong_AsLong(line)) < 0)
+			return -1;
+		msgpack_pack_map(&fb->pk, 3);
+		python_pack_pystr(fb, "file", file);
+		python_pack_pystr(fb, "name", name);
+		frame_pack_uint(fb, "line", (uint64_t)lineno);
+	}
+	return 0;
+}
+
+static void
+python_send_built_error(int fd, uint32_t id, const char *error)
+{
+	struct frame_builder	 fb;
+
+	frame_begin(&fb, FRAME_BUILT, id, 3);
+	frame_pack_bool(&fb, "ok", 0);
+	frame_pack_key(&fb, "exports");
+	msgpack_pack_array(&fb.pk, 0);
+	frame_pack_key(&fb, "errors");
+	msgpack_pack_array(&fb.pk, 1);
+	msgpack_pack_str_with_body(&fb.pk, error, strlen(error));
+	worker_send(fd, &fb);
+}
+
+int
+python_build(int fd, struct frame_msg *msg, const char *tmpdir, char **cause)
+{
+	const msgpack_object	*map;
+	struct frame_builder	 fb;
+	PyObject		*files, *env, *r, *artifact, *exports, *errors;
+	uint32_t		 id = msg->header.id;
+	char			*why;
+	int			 ok;
+
+	if (frame_get_object(msg, "files", 1, MSGPACK_OBJECT_MAP, &map,
+	    cause) != 0 || frame_msg_end(msg, cause) != 0)
+		return -1;
+	if ((files = python_dict(map, 0, "BUILD files", cause)) == NULL)
+		return -1;
+	python_ipc_fd = fd;
+	env = PyDict_New();
+	if (env == NULL || python_enter(env, tmpdir, cause) != 0) {
+		Py_XDECREF(env);
+		Py_DECREF(files);
+		return -1;
+	}
+	Py_DECREF(env);
+
+	r = PyObject_CallMethod(python_runner, "build", "O", files);
+	Py_DECREF(files);
+	if (r == NULL || !PyArg_ParseTuple(r, "pOOO", &ok, &artifact,
+	    &exports, &errors)) {
+		why = python_error_text();
+		log_error("worker %ld: ak_runner.build: %s", (long)getpid(),
+		    why);
+		free(why);
+		Py_XDECREF(r);
+		python_send_built_error(fd, id, "internal error in the "
+		    "Python runner (see the server log)");
+		return 0;
+	}
+	if (ok && !PyBytes_Check(artifact)) {
+		Py_DECREF(r);
+		python_send_built_error(fd, id, "internal error: the runner "
+		    "returned no artifact");
+		return 0;
+	}
+	frame_begin(&fb, FRAME_BUILT, id, ok ? 4 : 3);
+	frame_pack_bool(&fb, "ok", ok);
+	if (ok)
+		frame_pack_bin(&fb, "artifact", PyBytes_AS_STRING(artifact),
+		    (size_t)PyBytes_GET_SIZE(artifact));
+	if (python_pack_exports(&fb, exports) != 0 ||
+	    python_pack_str_list(&fb, "errors", errors) != 0) {
+		PyErr_Clear();
+		frame_builder_free(&fb);
+		Py_DECREF(r);
+		python_send_built_error(fd, id, "internal error: the runner "
+		    "returned malformed exports or errors");
+		return 0;
+	}
+	Py_DECREF(r);
+	worker_send(fd, &fb);
+	return 0;
+}
+
+static void
+python_send_done_error(int fd, uint32_t id, const char *error)
+{
+	struct frame_builder	 fb;
+
+	frame_begin(&fb, FRAME_DONE, id, 2);
+	frame_pack_bool(&fb, "ok", 0);
+	frame_pack_str(&fb, "error", error);
+	worker_send(fd, &fb);
+}
+
+int
+python_run(int fd, struct frame_msg *msg, const char *tmpdir, char **cause)
+{
+	const msgpack_object	*envmap;
+	const uint8_t		*artifact;
+	size_t			 artifact_len;
+	struct frame_builder	 fb;
+	char			*session_id = NULL, *entrypoint = NULL;
+	char			*event = NULL, *why;
+	PyObject		*env = NULL, *r = NULL;
+	PyObject		*value, *error, *traceback;
+	uint32_t		 id = msg->header.id, n;
+	int			 ok, rc = -1;
+
+	if (frame_get_str(msg, "session_id", 1, &session_id, cause) != 0 ||
+	    frame_get_bin(msg, "artifact", 1, &artifact, &artifact_len,
+	    cause) != 0 ||
+	    frame_get_str(msg, "entrypoint", 1, &entrypoint, cause) != 0 ||
+	    frame_get_str(msg, "event", 1, &event, cause) != 0 ||
+	    frame_get_object(msg, "env", 1, MSGPACK_OBJECT_MAP, &envmap,
+	    cause) != 0 ||
+	    frame_msg_end(msg, cause) != 0)
+		goto out;
+	if ((env = python_dict(envmap, 1, "RUN env", cause)) == NULL)
+		goto out;
+	python_ipc_fd = fd;
+	python_request_id = id;
+	if (python_enter(env, tmpdir, cause) != 0)
+		goto out;
+
+	r = PyObject_CallMethod(python_runner, "run", "y#sss",
+	    (const char *)artifact, (Py_ssize_t)artifact_len, entrypoint,
+	    event, session_id);
+	if (r == NULL || !PyArg_ParseTuple(r, "pOOO", &ok, &value, &error,
+	    &traceback)) {
+		why = python_error_text();
+		log_error("worker %ld: ak_runner.run: %s", (long)getpid(),
+		    why);
+		free(why);
+		python_send_done_error(fd, id, "internal error in the Python "
+		    "runner (see the server log)");
+		rc = 0;
+		goto out;
+	}
+	n = 1 + (value != Py_None) + (error != Py_None) +
+	    (traceback != Py_None);
+	frame_begin(&fb, FRAME_DONE, id, n);
+	frame_pack_bool(&fb, "ok", ok);
+	if (value != Py_None)
+		python_pack_pystr(&fb, "value", value);
+	if (error != Py_None)
+		python_pack_pystr(&fb, "error", error);
+	if (traceback != Py_None)
+		python_pack_pystr(&fb, "traceback", traceback);
+	worker_send(fd, &fb);
+	rc = 0;
+
+out:
+	Py_XDECREF(r);
+	Py_XDECREF(env);
+	free(session_id);
+	free(entrypoint);
+	free(event);
+	return rc;
+}
