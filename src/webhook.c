@@ -62,6 +62,16 @@ canonical_header(const char *in, char *out, size_t size)
 	out[i] = '\0';
 }
 
+/* Can s be a JSON string (valid UTF-8)? */
+static int
+is_utf8(const char *s)
+{
+	json_t *j = json_string(s);
+
+	json_decref(j);
+	return j != NULL;
+}
+
 /* obj[key] = value, or "old, value" when key is there already. */
 static void
 join_value(json_t *obj, const char *key, const char *value)
@@ -91,7 +101,7 @@ parse_pairs(const char *text)
 		return out;
 	}
 	TAILQ_FOREACH(e, &kv, next) {
-		if (json_string(e->key) == NULL || json_string(e->value) == NULL)
+		if (!is_utf8(e->key) || !is_utf8(e->value))
 			continue;	/* not UTF-8: not representable */
 		join_value(out, e->key, e->value);
 	}
@@ -190,7 +200,7 @@ webhook_request_to_data(struct evhttp_request *req, const char *slug,
 	    parse_pairs(uri != NULL ? evhttp_uri_get_query(uri) : NULL),
 	    "path_suffix", strlen(path) > prefix ? path + prefix : "");
 	TAILQ_FOREACH(h, hdrs, next) {
-		if (json_string(h->value) == NULL)
+		if (!is_utf8(h->key) || !is_utf8(h->value))
 			continue;
 		canonical_header(h->key, name, sizeof name);
 		join_value(headers, name, h->value);

@@ -32,12 +32,29 @@ sandbox_setrlimit(int resource, const char *name, rlim_t soft, rlim_t hard,
 	return 0;
 }
 
+/*
+ * AddressSanitizer reserves terabytes of shadow address space up front, so
+ * an ASan build (--enable-asan, for tests) cannot live under RLIMIT_AS.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_ASAN 1
+#endif
+#endif
+
 int
 sandbox_rlimit(const struct sandbox_params *sp, char **cause)
 {
+#ifdef SANDBOX_ASAN
+	if (sp->memory_limit > 0)
+		log_debug("sandbox_rlimit: RLIMIT_AS not set in an ASan build");
+#else
 	if (sp->memory_limit > 0 && sandbox_setrlimit(RLIMIT_AS, "RLIMIT_AS",
 	    sp->memory_limit, sp->memory_limit, cause) == -1)
 		return -1;
+#endif
 	if (sp->cpu_limit_s > 0 && sandbox_setrlimit(RLIMIT_CPU, "RLIMIT_CPU",
 	    sp->cpu_limit_s, sp->cpu_limit_s + 1, cause) == -1)
 		return -1;

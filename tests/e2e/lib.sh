@@ -316,3 +316,114 @@ wait_gone() {
 	done
 	return 1
 }
+
+# ---- projects, webhooks and sessions (hello.sh, build-errors.sh, ...) ----
+#
+# These need jq: need_jq skips the test when it is missing.
+
+need_jq() {
+	command -v jq >/dev/null 2>&1 || skip "jq is not installed"
+}
+
+# jget JSON FILTER: print jq -r FILTER of JSON.
+jget() {
+	printf '%s' "$1" | jq -r "$2"
+}
+
+# deploy DIR [akctl deploy args...]: cd DIR && akctl deploy, through run
+# ($RC $OUT $ERR).
+deploy() {
+	local d=$1
+
+	shift
+	run_in "$d" ak deploy "$@"
+}
+
+# run_in DIR CMD...: run CMD in DIR, as run does.
+run_in() {
+	local d=$1 o=$T/run.out e=$T/run.err
+
+	shift
+	RC=0
+	(cd "$d" && "$@") >"$o" 2>"$e" || RC=$?
+	OUT=$(cat "$o")
+	ERR=$(cat "$e")
+}
+
+# webhook_url NAME: the URL of webhook NAME in the text output of the last
+# akctl deploy ($OUT).
+webhook_url() {
+	printf '%s\n' "$OUT" | awk -v n="$1" '$1 == "webhook" && $2 == n {
+	    print $3; exit }'
+}
+
+# hook METHOD URL [curl args...]: an HTTP request to a webhook; sets $CODE,
+# $BODY and $EVENT_ID (the AutoKitteh-Event-ID header, or empty).
+hook() {
+	local method=$1 url=$2 b=$T/hook.body h=$T/hook.head
+
+	shift 2
+	: >"$h"
+	CODE=$(curl -sS -o "$b" -D "$h" -w '%{http_code}' --max-time 10 \
+	    -X "$method" "$@" "$url") || CODE=${CODE:-000}
+	BODY=$(cat "$b" 2>/dev/null || true)
+	EVENT_ID=$(sed -n 's/^[Aa]uto[Kk]itteh-[Ee]vent-I[Dd]: *\([^[:space:]]*\).*/\1/p' \
+	    "$h" | head -n1)
+}
+
+# session_of EVENT_ID: the ID of the session the event started, if any.
+session_of() {
+	ak session list -j | jq -r --arg e "$1" \
+	    '[.sessions[] | select(.event_id == $e) | .session_id][0] // empty'
+}
+
+# session_state ID: its state in lower case (created, running, ...).
+session_state() {
+	ak session get "$1" | awk '$1 == "state" { print $2; exit }'
+}
+
+# session_count [akctl session list args...]: how many sessions match.
+session_count() {
+	local n
+
+	n=$(ak session list -j "$@" | jq -r '.sessions | length')
+	echo "${n:-0}"
+}
+
+# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_until() {
+	local n=$(( $1 * 10 )) i
+
+	shift
+	for i in $(seq 1 "$n"); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# state_is ID STATE: for wait_until.
+state_is() {
+	[ "$(session_state "$1")" = "$2" ]
+}
+
+# wait_state ID STATE SECONDS: wait for a session to reach STATE, or fail.
+wait_state() {
+	wait_until "$3" state_is "$1" "$2" ||
+	    fail "session $1 did not reach $2 within $3 s (it is" \
+	    "$(session_state "$1"))"
+}
+
+# session_result ID: the JSON text of a completed session's return value,
+# from its log ("completed: return value JSON").
+session_result() {
+	ak session log "$1" | sed -n 's/.*STATE  completed: return value //p'
+}
+
+# assert_healthy: the daemon answers akctl status and /healthz.
+assert_healthy() {
+	run ak status
+	assert_status 0 "$RC" "${1:-the daemon} is healthy: akctl status exits 0"
+	http GET "$(tcp_url /healthz)"
+	assert_eq 200 "$CODE" "${1:-the daemon} is healthy: /healthz answers 200"
+}

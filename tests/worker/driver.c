@@ -360,6 +360,7 @@ main(int argc, char **argv)
 		drain(w, &wr, NULL, NULL);
 		printf("TIME run %.2f ms\n", now_ms() - t0);
 	}
+	free(artifact);
 	close(zfd);
 	waitpid(pid, &ch, 0);
 	printf("zygote exit status 0x%x\n", ch);

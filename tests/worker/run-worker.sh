@@ -88,8 +88,14 @@ drive_prog sec program.py:i386;	check "i386 ABI killed" 'EXITED pid=[0-9]+ code=
 
 "$D" -c 1 "$W" "$P" "$progs/limits" program.py:spin >"$out" 2>&1
 check "CPU limit: SIGXCPU" 'EXITED pid=[0-9]+ code=-1 signal=24'
-"$D" -m $((512 << 20)) "$W" "$P" "$progs/limits" program.py:bomb >"$out" 2>&1
-check "memory limit: MemoryError" 'DONE ok=false error="MemoryError" traceback=".*line 8, in bomb'
+if ldd "$W" | grep -q libasan; then
+	# ASan reserves terabytes of shadow address space: the worker
+	# leaves RLIMIT_AS unset in such builds (see sandbox-rlimit.c).
+	echo "skip memory limit: MemoryError (ASan build)"
+else
+	"$D" -m $((512 << 20)) "$W" "$P" "$progs/limits" program.py:bomb >"$out" 2>&1
+	check "memory limit: MemoryError" 'DONE ok=false error="MemoryError" traceback=".*line 8, in bomb'
+fi
 "$D" "$W" "$P" "$progs/limits" program.py:files >"$out" 2>&1
 check "tempfile in the session dir" 'DONE ok=true value="\[\\"/tmp/akdriver-[0-9-]+/tmp'
 
