@@ -89,6 +89,7 @@ struct pool {
 	struct event		*zev_start_timeout;
 	struct event		*ev_restart;
 	struct event		*ev_sigchld;
+	struct event		*ev_fill;
 	int			 backoff_s;
 	int			 restarts;
 	int			 stopping;
@@ -510,6 +511,12 @@ pool_fill(struct pool *p)
 	}
 }
 
+static void
+pool_fill_cb(evutil_socket_t fd, short events, void *arg)
+{
+	pool_fill(arg);
+}
+
 /*
  * Is a READY worker there to take? If not, and none is on its way, start
  * one when workers.max allows (pool_size may be 0, or all warm workers
@@ -546,7 +553,11 @@ pool_take(struct pool *p, const struct pool_client *client)
 	worker_set_state(w, W_BUSY);
 	w->client = *client;
 	w->has_client = 1;
-	pool_fill(p);
+	/*
+	 * Refill on the next turn of the loop: the caller's job goes to the
+	 * worker first, and the zygote's fork does not compete with it.
+	 */
+	event_active(p->ev_fill, 0, 0);
 	return w;
 }
 
@@ -853,6 +864,7 @@ pool_new(struct event_base *base, const struct config *cf)
 	p->zev_start_timeout = evtimer_new(base, zygote_timeout_cb, p);
 	p->ev_restart = evtimer_new(base, zygote_restart_cb, p);
 	p->ev_sigchld = evsignal_new(base, SIGCHLD, sigchld_cb, p);
+	p->ev_fill = event_new(base, -1, 0, pool_fill_cb, p);
 	evsignal_add(p->ev_sigchld, NULL);
 	return p;
 }
@@ -899,6 +911,7 @@ pool_free(struct pool *p)
 	event_free(p->zev_start_timeout);
 	event_free(p->ev_restart);
 	event_free(p->ev_sigchld);
+	event_free(p->ev_fill);
 	free(p->worker_path);
 	free(p->python_path);
 	free(p);
@@ -916,4 +929,28 @@ pool_status_json(struct pool *p)
 	    "pool_size", (json_int_t)p->config->workers_pool_size,
 	    "max", (json_int_t)p->config->workers_max,
 	    "zygote_restarts", p->restarts);
+}
+
+/* Pool gauges for /metrics. */
+void
+pool_metrics_render(struct pool *p, struct evbuffer *out)
+{
+	evbuffer_add_printf(out,
+	    "# HELP autokitteh_workers Session workers, by state.\n"
+	    "# TYPE autokitteh_workers gauge\n"
+	    "autokitteh_workers{state=\"ready\"} %zu\n"
+	    "autokitteh_workers{state=\"busy\"} %zu\n"
+	    "autokitteh_workers{state=\"starting\"} %zu\n"
+	    "# HELP autokitteh_workers_max The workers.max limit.\n"
+	    "# TYPE autokitteh_workers_max gauge\n"
+	    "autokitteh_workers_max %llu\n"
+	    "# HELP autokitteh_zygote_up Whether the zygote is ready.\n"
+	    "# TYPE autokitteh_zygote_up gauge\n"
+	    "autokitteh_zygote_up %d\n"
+	    "# HELP autokitteh_zygote_restarts_total Zygote restarts.\n"
+	    "# TYPE autokitteh_zygote_restarts_total counter\n"
+	    "autokitteh_zygote_restarts_total %d\n",
+	    p->nready, p->nbusy, p->nspawning,
+	    (unsigned long long)p->config->workers_max, p->zready,
+	    p->restarts);
 }

@@ -152,6 +152,33 @@ python_import(const char *pythonpath, char **cause)
 		free(why);
 		return -1;
 	}
+	return python_call_quietly("prepare");
+}
+
+/*
+ * A forked worker waiting for its job: walk the session path once, so the
+ * copy-on-write faults it costs are paid now and not by the session.
+ */
+void
+python_warm(void)
+{
+	python_call_quietly("warm");
+}
+
+/* ak_runner.<name>(); errors are logged, never fatal. */
+int
+python_call_quietly(const char *name)
+{
+	PyObject *r = PyObject_CallMethod(python_runner, name, NULL);
+
+	if (r == NULL) {
+		char *why = python_error_text();
+
+		log_warning("ak_runner.%s: %s", name, why);
+		free(why);
+		return 0;
+	}
+	Py_DECREF(r);
 	return 0;
 }
 

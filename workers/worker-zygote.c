@@ -96,6 +96,7 @@ worker_child(int fd, const struct sandbox_params *sp)
 	}
 	worker_send_hello(WORKER_IPC_FD, "worker");
 	worker_send_ready(WORKER_IPC_FD);
+	python_warm();
 
 	worker_conn_init(&conn, WORKER_IPC_FD);
 	rc = worker_conn_recv(&conn, &msg, &cause);

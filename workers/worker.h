@@ -50,6 +50,8 @@ int python_init(const char *pythonpath, char **cause);
 void python_before_fork(void);
 void python_after_fork_parent(void);
 void python_after_fork_child(void);
+int python_call_quietly(const char *name);
+void python_warm(void);
 /* Run one job message in a sandboxed child; sends BUILT or DONE. */
 int python_build(int fd, struct frame_msg *, const char *tmpdir, char **cause);
 int python_run(int fd, struct frame_msg *, const char *tmpdir, char **cause);

@@ -306,3 +306,38 @@ def run(artifact, entrypoint, event_json, session_id):
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+
+
+# --- warming ------------------------------------------------------------
+# A forked worker shares the zygote's memory until it writes to it, and
+# CPython writes (reference counts) wherever it goes. prepare() runs once in
+# the zygote; warm() runs in each worker while it waits for its job and
+# walks the session path, so those copy-on-write faults are paid before a
+# session arrives rather than by it.
+
+_WARM = {}
+
+
+def prepare():
+    import gc
+    ok, artifact, _, _ = build({"warm.py": b"def f(event):\n    return {'ok': True}\n"})
+    if ok:
+        _WARM["artifact"] = artifact
+    _WARM["event"] = json.dumps({"data": {"body": {"bytes": None, "json": {"a": 1}},
+                                          "headers": {"X": "y"}},
+                                 "event_id": "evt", "event_type": "post"})
+    gc.freeze()     # objects made so far are never traversed in workers
+
+
+def warm():
+    artifact = _WARM.get("artifact")
+    if artifact is None:
+        return
+    finder = ArtifactFinder(marshal.loads(artifact))
+    event = _make_event(json.loads(_WARM["event"]), "ses_warm")
+    spec = finder.find_spec("warm")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fn = module.f
+    _wants_session_id(fn)
+    _to_json(fn(event))
