@@ -40,12 +40,44 @@ ops_readyz(struct evhttp_request *req, struct server *s)
 		    server_is_stopping(s) ? "stopping" : "starting");
 }
 
+/* Sessions by state, counted in the store. */
+static void
+ops_session_metrics(struct evbuffer *out)
+{
+	static const char *const states[] = {
+		"created", "running", "completed", "error", "stopped",
+	};
+	sqlite3_stmt *st;
+
+	if (controller == NULL || controller->store == NULL)
+		return;
+	evbuffer_add_printf(out, "# HELP autokitteh_sessions Sessions in the "
+	    "store, by state.\n# TYPE autokitteh_sessions gauge\n");
+	for (size_t i = 0; i < nitems(states); i++) {
+		int64_t n = 0;
+
+		st = store_prepare(controller->store, "SELECT count(*) FROM "
+		    "sessions WHERE state = ?");
+		if (st == NULL)
+			return;
+		sqlite3_bind_text(st, 1, states[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		evbuffer_add_printf(out, "autokitteh_sessions{state=\"%s\"} "
+		    "%lld\n", states[i], (long long)n);
+	}
+}
+
 void
 ops_metrics(struct evhttp_request *req, struct server *s)
 {
 	struct evbuffer *body = evbuffer_new();
 
 	metrics_render(body, server_uptime_seconds(s));
+	if (controller != NULL && controller->pool != NULL)
+		pool_metrics_render(controller->pool, body);
+	ops_session_metrics(body);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_send_reply(req, 200, "OK", body);

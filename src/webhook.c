@@ -310,6 +310,12 @@ webhook_reply(struct evhttp_request *req, int status, const char *reason,
 }
 
 static void
+webhook_schedule_cb(evutil_socket_t fd, short events, void *arg)
+{
+	session_schedule();
+}
+
+static void
 webhook_committed(int ok, const char *cause, void *arg)
 {
 	struct webhook_request *w = arg;
@@ -327,8 +333,13 @@ webhook_committed(int ok, const char *cause, void *arg)
 		metrics_http_request("/webhooks", 202);
 		log_info("webhook: event %s for trigger %s (%s)", w->event_id,
 		    w->target.name, w->target.project_id);
+		/*
+		 * Next turn: the 202 is written before the RUNNING record's
+		 * commit (and its fsync) can delay it.
+		 */
 		if (w->start_session)
-			session_schedule();
+			event_base_once(controller->base, -1, EV_TIMEOUT,
+			    webhook_schedule_cb, NULL, &(struct timeval){ 0, 0 });
 	}
 	free(w->data);
 	free(w->memo);

@@ -402,18 +402,6 @@ wait_until() {
 	return 1
 }
 
-# state_is ID STATE: for wait_until.
-state_is() {
-	[ "$(session_state "$1")" = "$2" ]
-}
-
-# wait_state ID STATE SECONDS: wait for a session to reach STATE, or fail.
-wait_state() {
-	wait_until "$3" state_is "$1" "$2" ||
-	    fail "session $1 did not reach $2 within $3 s (it is" \
-	    "$(session_state "$1"))"
-}
-
 # session_result ID: the JSON text of a completed session's return value,
 # from its log ("completed: return value JSON").
 session_result() {
@@ -427,3 +415,10 @@ assert_healthy() {
 	http GET "$(tcp_url /healthz)"
 	assert_eq 200 "$CODE" "${1:-the daemon} is healthy: /healthz answers 200"
 }
+
+# The daemon's workers import the SDK from AUTOKITTEH_PYTHONPATH, which
+# make check exports; default it to the source tree's for a test run by
+# hand, where an unset path would leave builds waiting for a zygote that
+# cannot start.
+: "${AUTOKITTEH_PYTHONPATH:=$top_srcdir/workers/python}"
+export AUTOKITTEH_PYTHONPATH
