@@ -161,3 +161,23 @@ format_size_bytes(uint64_t bytes, char *buf, size_t size)
 	}
 	snprintf(buf, size, "%llu", (unsigned long long)bytes);
 }
+
+/* For people, rounded: "812 bytes", "4KiB", "567.3KiB", "1.2GiB". */
+void
+format_size_human(uint64_t bytes, char *buf, size_t size)
+{
+	static const char *units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	size_t i;
+
+	if (bytes < 1024) {
+		snprintf(buf, size, "%llu bytes", (unsigned long long)bytes);
+		return;
+	}
+	for (i = 0, v /= 1024; v >= 1024 && i + 1 < nitems(units); i++)
+		v /= 1024;
+	if (v - (double)(uint64_t)v < 0.05)
+		snprintf(buf, size, "%.0f%s", v, units[i]);
+	else
+		snprintf(buf, size, "%.1f%s", v, units[i]);
+}

@@ -342,6 +342,7 @@ int worker_send(struct worker *, const uint8_t *frame, size_t len);
 void worker_kill(struct worker *, const char *reason);
 pid_t worker_pid(struct worker *);
 json_t *pool_status_json(struct pool *);
+const char *pool_unavailable(struct pool *);
 void pool_metrics_render(struct pool *, struct evbuffer *);
 
 /* webhook.c: /webhooks/<slug>[/sub/path] -> event -> sessions. */

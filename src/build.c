@@ -296,6 +296,23 @@ void
 build_schedule(void)
 {
 	struct build_job *job;
+	const char *why;
+
+	if (controller != NULL && controller->pool != NULL &&
+	    (why = pool_unavailable(controller->pool)) != NULL) {
+		while ((job = TAILQ_FIRST(&build_queue)) != NULL) {
+			char *msg;
+
+			TAILQ_REMOVE(&build_queue, job, entry);
+			xasprintf(&msg, "no worker can build now: the worker "
+			    "zygote failed (%s) and is being restarted; see "
+			    "the server log", why);
+			build_finish(job, NULL, msg);
+			free(msg);
+			build_job_free(job);
+		}
+		return;
+	}
 
 	while ((job = TAILQ_FIRST(&build_queue)) != NULL &&
 	    controller->pool != NULL && pool_can_take(controller->pool)) {
@@ -330,10 +347,17 @@ build_start(const char *project_id, build_done_fn done, void *arg,
     char **cause)
 {
 	struct build_job *job;
+	const char *why;
 
 	if (controller == NULL || controller->pool == NULL) {
 		xasprintf(cause, "builds need the worker pool, which is not "
 		    "running");
+		return -1;
+	}
+	if ((why = pool_unavailable(controller->pool)) != NULL) {
+		xasprintf(cause, "no worker can build now: the worker zygote "
+		    "failed (%s) and is being restarted; see the server log",
+		    why);
 		return -1;
 	}
 	job = xcalloc(1, sizeof *job);

@@ -22,6 +22,7 @@
 #include "autokittehd.h"
 #include "frame.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -94,6 +95,7 @@ struct pool {
 	int			 restarts;
 	int			 stopping;
 	int			 spawn_outstanding;	/* SPAWN sent, no SPAWNED yet */
+	char			*last_failure;	/* why the zygote last failed */
 	/* workers */
 	struct worker_list	 workers;
 	size_t			 nspawning, nready, nbusy;
@@ -675,6 +677,8 @@ zygote_handle(struct pool *p, struct frame_msg *msg, char **cause)
 			return -1;
 		p->zready = 1;
 		p->zready_since = time(NULL);
+		free(p->last_failure);
+		p->last_failure = NULL;
 		event_del(p->zev_start_timeout);
 		log_info("pool: zygote %d ready", (int)p->zygote_pid);
 		pool_fill(p);
@@ -709,7 +713,9 @@ zygote_read_cb(evutil_socket_t fd, short events, void *arg)
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		zygote_lost(p, n == 0 ? "its socket closed" : strerror(errno));
+		zygote_lost(p, n != 0 ? strerror(errno) : p->zready ?
+		    "it closed its socket" : "it stopped before becoming ready; "
+		    "its own error is in the server log just before this");
 		return;
 	}
 	frame_reader_feed(&p->zreader, buf, (size_t)n);
@@ -837,15 +843,46 @@ zygote_lost(struct pool *p, const char *why)
 	}
 	if (p->stopping || p->ev_restart == NULL)
 		return;
+	free(p->last_failure);
+	p->last_failure = xstrdup(why);
 	p->backoff_s = p->backoff_s == 0 ? BACKOFF_MIN_S :
 	    p->backoff_s * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : p->backoff_s * 2;
 	p->restarts++;
 	log_error("pool: the zygote failed: %s; restarting it in %ds", why,
 	    p->backoff_s);
 	event_add(p->ev_restart, &(struct timeval){ p->backoff_s, 0 });
+	pool_worker_ready();	/* queued builds learn they must fail */
 }
 
 /* ---- the pool ---- */
+
+/*
+ * Remove the temp dirs of workers whose controller died without cleaning
+ * up (kill -9): /tmp/autokitteh-<pid>-w<n> where <pid> is not running.
+ */
+static void
+remove_stale_tmpdirs(void)
+{
+	DIR *d = opendir("/tmp");
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		long pid;
+		unsigned long long n;
+		char *path, tail;
+
+		if (sscanf(e->d_name, "autokitteh-%ld-w%llu%c", &pid, &n,
+		    &tail) != 2 || pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		xasprintf(&path, "/tmp/%s", e->d_name);
+		remove_tree(path);
+		free(path);
+	}
+	closedir(d);
+}
 
 struct pool *
 pool_new(struct event_base *base, const struct config *cf)
@@ -865,6 +902,7 @@ pool_new(struct event_base *base, const struct config *cf)
 	p->ev_restart = evtimer_new(base, zygote_restart_cb, p);
 	p->ev_sigchld = evsignal_new(base, SIGCHLD, sigchld_cb, p);
 	p->ev_fill = event_new(base, -1, 0, pool_fill_cb, p);
+	remove_stale_tmpdirs();
 	evsignal_add(p->ev_sigchld, NULL);
 	return p;
 }
@@ -914,13 +952,26 @@ pool_free(struct pool *p)
 	event_free(p->ev_fill);
 	free(p->worker_path);
 	free(p->python_path);
+	free(p->last_failure);
 	free(p);
+}
+
+/*
+ * NULL while workers can be had (now or soon); otherwise why not: the
+ * zygote failed and is waiting to be restarted.
+ */
+const char *
+pool_unavailable(struct pool *p)
+{
+	if (p->zready || p->last_failure == NULL)
+		return NULL;
+	return p->last_failure;
 }
 
 json_t *
 pool_status_json(struct pool *p)
 {
-	return json_pack("{s:i, s:b, s:I, s:I, s:I, s:I, s:I, s:i}",
+	json_t *o = json_pack("{s:i, s:b, s:I, s:I, s:I, s:I, s:I, s:i}",
 	    "zygote_pid", p->zygote_pid > 0 ? (int)p->zygote_pid : 0,
 	    "zygote_ready", p->zready,
 	    "ready", (json_int_t)p->nready,
@@ -929,6 +980,11 @@ pool_status_json(struct pool *p)
 	    "pool_size", (json_int_t)p->config->workers_pool_size,
 	    "max", (json_int_t)p->config->workers_max,
 	    "zygote_restarts", p->restarts);
+
+	if (p->last_failure != NULL)
+		json_object_set_new(o, "zygote_last_failure",
+		    json_string(p->last_failure));
+	return o;
 }
 
 /* Pool gauges for /metrics. */

@@ -72,9 +72,9 @@ ctl_status_store(json_t *status)
 		ctl_print_label("store", "unknown");
 		return;
 	}
-	format_size_bytes(size > 0 ? (uint64_t)size : 0, size_text,
+	format_size_human(size > 0 ? (uint64_t)size : 0, size_text,
 	    sizeof size_text);
-	format_size_bytes(wal > 0 ? (uint64_t)wal : 0, wal_text,
+	format_size_human(wal > 0 ? (uint64_t)wal : 0, wal_text,
 	    sizeof wal_text);
 	ctl_print_label("store", "%s (%s, WAL %s, schema %" JSON_INTEGER_FORMAT
 	    ", synchronous %s)",

@@ -358,6 +358,23 @@ START_TEST(typeid_check_rejects)
 }
 END_TEST
 
+START_TEST(size_human)
+{
+	char buf[32];
+
+	format_size_human(0, buf, sizeof buf);
+	ck_assert_str_eq(buf, "0 bytes");
+	format_size_human(1023, buf, sizeof buf);
+	ck_assert_str_eq(buf, "1023 bytes");
+	format_size_human(4096, buf, sizeof buf);
+	ck_assert_str_eq(buf, "4KiB");
+	format_size_human(580952, buf, sizeof buf);
+	ck_assert_str_eq(buf, "567.3KiB");
+	format_size_human(3ULL << 30, buf, sizeof buf);
+	ck_assert_str_eq(buf, "3GiB");
+}
+END_TEST
+
 static Suite *
 units_suite(void)
 {
@@ -365,6 +382,7 @@ units_suite(void)
 	TCase *tc = tcase_create("durations");
 
 	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, size_human);
 	tcase_add_test(tc, duration_valid);
 	tcase_add_test(tc, duration_invalid);
 	tcase_add_test(tc, duration_round_trip);
