@@ -141,62 +141,34 @@ deployment_create_write(struct store *s, void *arg, char **cause)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Does exports ([{file, name, line}]) have file (and name, if given)? */
-static int
-exports_have(json_t *exports, const char *file, const char *name)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(exports, i, e) {
-		const char *f = json_string_value(json_object_get(e, "file"));
-		const char *n = json_string_value(json_object_get(e, "name"));
-
-		if (f != NULL && strcmp(f, file) == 0 && (name == NULL ||
-		    (n != NULL && strcmp(n, name) == 0)))
-			return 1;
-	}
-	return 0;
-}
-
 /*
  * Every trigger of the project with a code location must name a function
  * the build exports. 0, or -1 after answering.
  */
 static int
 deployment_check_triggers(struct api_call *call, const char *project_id,
-    const char *exports_text)
+    json_t *exports)
 {
-	json_t *exports = json_loads(exports_text, 0, NULL);
 	sqlite3_stmt *st;
-	int rc, failed = 0;
+	char *cause = NULL;
+	int rc = SQLITE_DONE, failed = 0;
 
 	st = store_prepare(call_store(call), "SELECT name, code_path, "
 	    "code_name FROM triggers WHERE project_id = ? AND code_path != '' "
 	    "ORDER BY name");
-	if (st == NULL || !json_is_array(exports)) {
-		if (st != NULL)
-			sqlite3_finalize(st);
-		json_decref(exports);
-		api_error(call, CONNECT_INTERNAL, "cannot read the build's "
-		    "exports or the project's triggers");
+	if (st == NULL) {
+		api_error(call, CONNECT_INTERNAL, "cannot read the project's "
+		    "triggers");
 		return -1;
 	}
 	sqlite3_bind_text(st, 1, project_id, -1, SQLITE_STATIC);
 	while (!failed && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *trigger = api_column_text(st, 0);
-		const char *path = api_column_text(st, 1);
-		const char *fn = api_column_text(st, 2);
-
-		if (!exports_have(exports, path, NULL)) {
-			api_error(call, CONNECT_FAILED_PRECONDITION, "trigger %s "
-			    "calls %s:%s, but the build has no file %s",
-			    trigger, path, fn, path);
-			failed = 1;
-		} else if (*fn != '\0' && !exports_have(exports, path, fn)) {
-			api_error(call, CONNECT_FAILED_PRECONDITION, "trigger %s "
-			    "calls %s:%s, but the build has no function %s in "
-			    "%s", trigger, path, fn, fn, path);
+		if (deployment_check_call(exports, api_column_text(st, 0),
+		    api_column_text(st, 1), api_column_text(st, 2),
+		    &cause) != 0) {
+			api_error(call, CONNECT_FAILED_PRECONDITION, "%s",
+			    cause);
+			free(cause);
 			failed = 1;
 		}
 	}
@@ -205,7 +177,6 @@ deployment_check_triggers(struct api_call *call, const char *project_id,
 		failed = 1;
 	}
 	sqlite3_finalize(st);
-	json_decref(exports);
 	return failed ? -1 : 0;
 }
 
@@ -214,9 +185,9 @@ api_deployment_create(struct api_call *call, json_t *req)
 {
 	json_t *msg = json_object_get(req, "deployment"), *state;
 	struct deployment_new d;
-	sqlite3_stmt *st;
-	char *exports = NULL, owner[80] = "";
-	int rc;
+	json_t *exports;
+	enum connect_code code;
+	char *cause = NULL;
 
 	if (msg == NULL) {
 		api_error(call, CONNECT_INVALID_ARGUMENT, "deployment is "
@@ -242,31 +213,11 @@ api_deployment_create(struct api_call *call, json_t *req)
 	    1) != 0 || api_id_check(call, "deployment.build_id", d.build_id,
 	    "bld", 1) != 0 || api_project_exists(call, d.project_id) != 0)
 		return;
-	st = store_prepare(call_store(call), "SELECT project_id, exports FROM "
-	    "builds WHERE build_id = ?");
-	if (st == NULL) {
-		api_error(call, CONNECT_INTERNAL, "cannot read the builds");
+	if ((exports = deployment_build_exports(call_store(call), d.build_id,
+	    d.project_id, &code, &cause)) == NULL) {
+		api_error(call, code, "%s", cause);
+		free(cause);
 		return;
-	}
-	sqlite3_bind_text(st, 1, d.build_id, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		snprintf(owner, sizeof owner, "%s", api_column_text(st, 0));
-		exports = xstrdup(api_column_text(st, 1));
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW) {
-		if (rc == SQLITE_DONE)
-			api_error(call, CONNECT_NOT_FOUND, "no build %s",
-			    d.build_id);
-		else
-			api_error(call, CONNECT_INTERNAL, "cannot read the "
-			    "builds");
-		return;
-	}
-	if (strcmp(owner, d.project_id) != 0) {
-		api_error(call, CONNECT_INVALID_ARGUMENT, "build %s belongs to "
-		    "project %s, not %s", d.build_id, owner, d.project_id);
-		goto out;
 	}
 	if (deployment_check_triggers(call, d.project_id, exports) != 0)
 		goto out;
@@ -280,7 +231,7 @@ api_deployment_create(struct api_call *call, json_t *req)
 		log_notice("deployment %s of project %s (build %s) created",
 		    d.id, d.project_id, d.build_id);
 out:
-	free(exports);
+	json_decref(exports);
 }
 
 /* ---- state changes ---- */

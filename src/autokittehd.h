@@ -44,6 +44,8 @@ struct config {
 	uint64_t	 workers_memory_limit;	/* bytes of address space */
 	uint64_t	 workers_cpu_limit_ms;	/* CPU time */
 	uint64_t	 webhooks_max_body_size;
+	uint64_t	 workers_evict_after_ms;
+	uint64_t	 workers_max_result_size;
 };
 
 enum config_type {
@@ -265,6 +267,11 @@ struct manifest;
 json_t *manifest_plan(struct store *, const struct manifest *, char **cause);
 int manifest_apply(struct store *, const struct manifest *, json_t *actions_out,
     char **project_id_out, char **cause);	/* inside a store_write */
+int manifest_project_id(struct store *, const struct manifest *, char *id,
+    size_t size, char **cause);		/* 1 found, 0 not, -1 w/ cause */
+/* Apply's build_id: does the build have every call? -1 with *code, *cause. */
+int manifest_check_build(struct store *, const struct manifest *,
+    const char *build_id, enum connect_code *code, char **cause);
 
 /* api-apply.c */
 void api_apply(struct api_call *, json_t *);
@@ -320,6 +327,11 @@ int session_log_append(struct store *, const char *session_id,
 
 /* deployment.c: deployment state rules (reference section 1.4). */
 void deployment_session_ended(const char *deployment_id);
+/* A build's exports, if it is project_id's; NULL with *code and *cause. */
+json_t *deployment_build_exports(struct store *, const char *build_id,
+    const char *project_id, enum connect_code *code, char **cause);
+int deployment_check_call(json_t *exports, const char *trigger,
+    const char *path, const char *fn, char **cause);	/* -1: *cause */
 
 /* pool.c: the zygote and the warm pool of session workers. */
 struct worker;

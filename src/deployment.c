@@ -5,6 +5,11 @@
  * shown as DEPLOYMENT_STATE_*. A DRAINING deployment becomes INACTIVE once
  * its last non-final session ends: session.c calls
  * deployment_session_ended() when a session reaches a final state.
+ *
+ * What a build must have for the project's triggers (every call a file and
+ * function it exports) is checked here too, for DeploymentsService/Create
+ * against the stored triggers and for ApplyService/Apply's build_id
+ * against the manifest's, so that both say the same sentence.
  */
 #include "autokittehd.h"
 
@@ -47,6 +52,87 @@ deployment_live_sessions(struct store *s, const char *deployment_id)
 	return api_row_count(s, "SELECT count(*) FROM sessions WHERE "
 	    "deployment_id = ? AND state IN ('created', 'running')",
 	    deployment_id);
+}
+
+/* Does exports ([{file, name, line}]) have file (and name, if given)? */
+static int
+exports_have(json_t *exports, const char *file, const char *name)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(exports, i, e) {
+		const char *f = json_string_value(json_object_get(e, "file"));
+		const char *n = json_string_value(json_object_get(e, "name"));
+
+		if (f != NULL && strcmp(f, file) == 0 && (name == NULL ||
+		    (n != NULL && strcmp(n, name) == 0)))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Trigger calls path:fn (fn "" for no function): does the build whose
+ * exports these are have them? 0, or -1 with *cause saying what it lacks.
+ */
+int
+deployment_check_call(json_t *exports, const char *trigger, const char *path,
+    const char *fn, char **cause)
+{
+	if (!exports_have(exports, path, NULL))
+		xasprintf(cause, "trigger %s calls %s:%s, but the build has no "
+		    "file %s", trigger, path, fn, path);
+	else if (*fn != '\0' && !exports_have(exports, path, fn))
+		xasprintf(cause, "trigger %s calls %s:%s, but the build has no "
+		    "function %s in %s", trigger, path, fn, fn, path);
+	else
+		return 0;
+	return -1;
+}
+
+/*
+ * The exports of build_id, which must belong to project_id: a new JSON
+ * array, or NULL with *code (a CONNECT_* code) and *cause.
+ */
+json_t *
+deployment_build_exports(struct store *s, const char *build_id,
+    const char *project_id, enum connect_code *code, char **cause)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT project_id, exports FROM "
+	    "builds WHERE build_id = ?");
+	json_t *exports = NULL;
+	char owner[80] = "";
+	int rc;
+
+	if (st == NULL) {
+		*code = CONNECT_INTERNAL;
+		xasprintf(cause, "cannot read the builds");
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, build_id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(owner, sizeof owner, "%s", api_column_text(st, 0));
+		exports = json_loads(api_column_text(st, 1), 0, NULL);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE) {
+		*code = CONNECT_NOT_FOUND;
+		xasprintf(cause, "no build %s", build_id);
+	} else if (rc != SQLITE_ROW) {
+		*code = CONNECT_INTERNAL;
+		xasprintf(cause, "cannot read the builds");
+	} else if (strcmp(owner, project_id) != 0) {
+		*code = CONNECT_INVALID_ARGUMENT;
+		xasprintf(cause, "build %s belongs to project %s, not %s",
+		    build_id, owner, project_id);
+	} else if (!json_is_array(exports)) {
+		*code = CONNECT_INTERNAL;
+		xasprintf(cause, "cannot read the build's exports");
+	} else
+		return exports;
+	json_decref(exports);
+	return NULL;
 }
 
 struct drained {

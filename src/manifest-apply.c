@@ -128,6 +128,29 @@ check_supported(const struct manifest *m, char **cause)
 
 /* ---- project ---- */
 
+/* The ID of the project named name: 1 found, 0 not, -1 with *cause. */
+static int
+project_lookup(struct store *s, const char *name, char *id, size_t size,
+    char **cause)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT project_id FROM projects "
+	    "WHERE name = ?");
+	int rc;
+
+	if (st != NULL) {
+		bind_text(st, 1, name);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			snprintf(id, size, "%s",
+			    (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+			return rc == SQLITE_ROW;
+	}
+	xasprintf(cause, "cannot look up the project: %s",
+	    sqlite3_errmsg(store_db(s)));
+	return -1;
+}
+
 static int
 diff_project(struct diff *d)
 {
@@ -136,21 +159,10 @@ diff_project(struct diff *d)
 	char *key;
 	int rc;
 
-	st = store_prepare(d->store, "SELECT project_id FROM projects "
-	    "WHERE name = ?");
-	if (st == NULL)
-		return store_failed(d, "look up the project");
-	bind_text(st, 1, name);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		snprintf(d->project_id, sizeof d->project_id, "%s",
-		    (const char *)sqlite3_column_text(st, 0));
-		d->project_found = 1;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_failed(d, "look up the project");
-	if (d->project_found)
+	if ((rc = project_lookup(d->store, name, d->project_id,
+	    sizeof d->project_id, d->cause)) < 0)
+		return -1;
+	if ((d->project_found = rc) != 0)
 		return 0;
 
 	xasprintf(&key, "project %s", name);
@@ -529,6 +541,56 @@ diff_triggers(struct diff *d)
 	}
 	json_decref(gone);
 	return 0;
+}
+
+/* ---- the build the manifest is applied with ---- */
+
+/* The ID of m's project: 1 found, 0 not (yet), -1 with *cause. */
+int
+manifest_project_id(struct store *s, const struct manifest *m, char *id,
+    size_t size, char **cause)
+{
+	return project_lookup(s, m->project_name, id, size, cause);
+}
+
+/*
+ * ApplyService/Apply's build_id, checked before m is planned: the build
+ * must be one of m's project's, and every trigger of m with a call must
+ * name a file and function it exports (the sentences DeploymentsService/
+ * Create would say later), so that a manifest the build cannot run is not
+ * applied. 0, or -1 with *code and *cause.
+ */
+int
+manifest_check_build(struct store *s, const struct manifest *m,
+    const char *build_id, enum connect_code *code, char **cause)
+{
+	const struct manifest_trigger *t;
+	char project_id[64];
+	json_t *exports;
+	int rc, ret = 0;
+
+	if ((rc = manifest_project_id(s, m, project_id, sizeof project_id,
+	    cause)) <= 0) {
+		*code = rc < 0 ? CONNECT_INTERNAL : CONNECT_INVALID_ARGUMENT;
+		if (rc == 0)
+			xasprintf(cause, "build %s cannot be a build of "
+			    "project %s: there is no project %s yet",
+			    build_id, m->project_name, m->project_name);
+		return -1;
+	}
+	if ((exports = deployment_build_exports(s, build_id, project_id, code,
+	    cause)) == NULL)
+		return -1;
+	for (size_t i = 0; ret == 0 && i < m->ntriggers; i++) {
+		t = &m->triggers[i];
+		if (*t->code_path != '\0' && deployment_check_call(exports,
+		    t->name, t->code_path, t->code_name, cause) != 0) {
+			*code = CONNECT_FAILED_PRECONDITION;
+			ret = -1;
+		}
+	}
+	json_decref(exports);
+	return ret;
 }
 
 /* ---- plan and apply ---- */

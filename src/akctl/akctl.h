@@ -169,7 +169,8 @@ extern const struct ctl_command ctl_token_command;
 extern const struct ctl_command ctl_manifest_command;
 char	*ctl_manifest_read(struct ctl_context *, const char *path);
 int	ctl_manifest_apply(struct ctl_context *, const char *path,
-	    const char *text, int dry_run, json_t **answer);
+	    const char *text, int dry_run, const char *build_id,
+	    json_t **answer);
 void	ctl_manifest_print_lines(FILE *, json_t *answer, const char *key);
 
 /* ctl-deploy.c */
@@ -181,6 +182,8 @@ int	ctl_project_resolve(struct ctl_context *, const char *name_or_id,
 	    char **project_id);
 int	ctl_project_flag(struct ctl_context *, json_t *request,
 	    const char *key);
+int	ctl_project_create(struct ctl_context *, const char *name,
+	    json_t **answer);
 int	ctl_project_build(struct ctl_context *, const char *project_id,
 	    json_t **answer);
 

@@ -2,13 +2,20 @@
  * ctl-deploy.c: "akctl deploy", a project directory to an active
  * deployment in one command, as AutoKitteh's "ak deploy".
  *
- * The steps: apply the manifest (ApplyService/Apply); upload the files of
- * the directory (ProjectsService/SetResources, path -> base64); build them
- * (ProjectsService/Build); create and activate a deployment
- * (DeploymentsService/Create, Activate, which drains the previous one);
- * then list the project's triggers to print the webhooks' URLs. Each step
- * stops the command when it fails, so what was done before stays done and
- * the error says which step failed.
+ * The steps: plan the manifest (ApplyService/Apply with dry_run, which
+ * validates it and says whether the project exists); create the project
+ * alone if it does not (ProjectsService/Create), so that files can be
+ * uploaded to it; upload the files of the directory
+ * (ProjectsService/SetResources, path -> base64); build them
+ * (ProjectsService/Build); apply the manifest with the new build's ID
+ * (ApplyService/Apply with build_id), which the server refuses, changing
+ * nothing, when a trigger calls a function the build lacks; create and
+ * activate a deployment (DeploymentsService/Create, Activate, which
+ * drains the previous one); then list the project's triggers to print the
+ * webhooks' URLs. Each step stops the command when it fails and says why.
+ * Until the manifest is applied, the running project (its triggers, its
+ * variables, its active deployment) is as it was: a bad manifest, a failed
+ * build or a call the build lacks leave it alone.
  */
 #include "akctl.h"
 
@@ -44,10 +51,15 @@ const struct ctl_command ctl_deploy_command = {
 	.summary = "apply a manifest, upload, build, deploy and activate",
 	.help =
 	    "Deploy a project from its directory, in the steps of 'ak deploy':\n"
-	    "apply the manifest (print its log lines); upload the files under\n"
-	    "DIR; build them; create a deployment of the build and activate it,\n"
+	    "check the manifest against the server without applying it; create\n"
+	    "the project (its name only) if it does not exist; upload the files\n"
+	    "under DIR; build them; apply the manifest (print its log lines),\n"
+	    "which fails, changing nothing, if a trigger calls a function the\n"
+	    "build lacks; create a deployment of the build and activate it,\n"
 	    "which drains the project's previous deployment; and print the\n"
-	    "URLs of its webhook triggers.\n"
+	    "URLs of its webhook triggers. Until the manifest is applied the\n"
+	    "project's triggers, variables and active deployment are left as\n"
+	    "they were.\n"
 	    "\n"
 	    "Files and directories whose names start with '.' or '_' (.git,\n"
 	    "__pycache__) are skipped at any depth, and so is the manifest.\n"
@@ -280,31 +292,73 @@ ctl_deploy_collect(const char *dir, const char *manifest)
 	return files.resources;
 }
 
-/* Step 1: the project's ID from the applied manifest; logs printed. */
+/*
+ * Step 1: plan the manifest. *project_id gets the project's ID when it
+ * exists; else *create gets the plan's create_project action.
+ */
 static int
-ctl_deploy_apply(struct ctl_context *ctx, const char *manifest,
-    const char *text, char **project_id)
+ctl_deploy_plan(struct ctl_context *ctx, const char *manifest,
+    const char *text, char **project_id, json_t **create)
 {
-	json_t *answer, *ids;
+	json_t *answer, *action;
+	const char *id;
+	size_t i;
 	int ret;
 
 	*project_id = NULL;
-	if ((ret = ctl_manifest_apply(ctx, manifest, text, 0, &answer)) != 0)
+	*create = NULL;
+	if ((ret = ctl_manifest_apply(ctx, manifest, text, 1, NULL,
+	    &answer)) != 0)
 		return ret;
-	ctl_manifest_print_lines(ctx->json ? stderr : stdout, answer, "logs");
-	ids = json_object_get(answer, "project_ids");
-	if (json_string_value(json_array_get(ids, 0)) == NULL) {
+	id = json_string_value(json_array_get(json_object_get(answer,
+	    "project_ids"), 0));
+	if (id != NULL && *id != '\0')
+		*project_id = xstrdup(id);
+	json_array_foreach(json_object_get(answer, "actions"), i, action) {
+		if (*project_id == NULL && *create == NULL &&
+		    strcmp(ctl_string(action, "action"), "create_project") == 0 &&
+		    strncmp(ctl_string(action, "key"), "project ", 8) == 0)
+			*create = json_incref(action);
+	}
+	json_decref(answer);
+	if (*project_id == NULL && *create == NULL) {
 		fprintf(stderr, "akctl: deploy: %s defines no project; add a "
 		    "project: section\n", manifest);
+		return CTL_EXIT_ERROR;
+	}
+	return 0;
+}
+
+/*
+ * Step 2: the project the plan creates, its name only, for the files to go
+ * to; its log line ("create project NAME") printed as the apply's are.
+ */
+static int
+ctl_deploy_create_project(struct ctl_context *ctx, json_t *create,
+    char **project_id)
+{
+	json_t *answer, *log;
+	int ret;
+
+	ret = ctl_project_create(ctx, ctl_string(create, "key") + 8, &answer);
+	if (ret != 0)
+		return ret;
+	if (*ctl_string(answer, "project_id") == '\0') {
+		fprintf(stderr, "akctl: unexpected answer from autokittehd: "
+		    "no project_id\n");
 		ret = CTL_EXIT_ERROR;
-	} else
-		*project_id = xstrdup(json_string_value(json_array_get(ids,
-		    0)));
+	} else {
+		*project_id = xstrdup(ctl_string(answer, "project_id"));
+		log = json_pack("{s:[O]}", "actions", create);
+		ctl_manifest_print_lines(ctx->json ? stderr : stdout, log,
+		    "actions");
+		json_decref(log);
+	}
 	json_decref(answer);
 	return ret;
 }
 
-/* Step 2: upload the files. */
+/* Step 3: upload the files. */
 static int
 ctl_deploy_upload(struct ctl_context *ctx, const char *project_id,
     json_t *resources)
@@ -320,22 +374,56 @@ ctl_deploy_upload(struct ctl_context *ctx, const char *project_id,
 	return ret;
 }
 
-/* Steps 3 to 5: build, create the deployment, activate it. */
+/* Step 4: build; out gets build_id. */
 static int
-ctl_deploy_build_and_activate(struct ctl_context *ctx, json_t *out)
+ctl_deploy_build(struct ctl_context *ctx, json_t *out)
 {
-	const char *project_id = ctl_string(out, "project_id");
+	json_t *answer;
+	int ret;
+
+	ret = ctl_project_build(ctx, ctl_string(out, "project_id"), &answer);
+	if (ret == 0)
+		json_object_set(out, "build_id", json_object_get(answer,
+		    "build_id"));
+	json_decref(answer);
+	return ret;
+}
+
+/* Step 5: apply the manifest for the build; its log lines printed. */
+static int
+ctl_deploy_apply(struct ctl_context *ctx, const char *manifest,
+    const char *text, json_t *out)
+{
+	json_t *answer;
+	const char *id;
+	int ret;
+
+	if ((ret = ctl_manifest_apply(ctx, manifest, text, 0,
+	    ctl_string(out, "build_id"), &answer)) != 0)
+		return ret;
+	ctl_manifest_print_lines(ctx->json ? stderr : stdout, answer, "logs");
+	id = json_string_value(json_array_get(json_object_get(answer,
+	    "project_ids"), 0));
+	if (id == NULL || strcmp(id, ctl_string(out, "project_id")) != 0) {
+		fprintf(stderr, "akctl: unexpected answer from autokittehd: "
+		    "the manifest was applied to project %s, not %s\n",
+		    id != NULL ? id : "(none)", ctl_string(out, "project_id"));
+		ret = CTL_EXIT_ERROR;
+	}
+	json_decref(answer);
+	return ret;
+}
+
+/* Step 6: create the deployment of the build and activate it. */
+static int
+ctl_deploy_activate(struct ctl_context *ctx, json_t *out)
+{
 	json_t *answer, *request;
 	int ret;
 
-	if ((ret = ctl_project_build(ctx, project_id, &answer)) != 0) {
-		json_decref(answer);
-		return ret;
-	}
-	json_object_set(out, "build_id", json_object_get(answer, "build_id"));
-	json_decref(answer);
 	request = json_pack("{s:{s:s, s:s}}", "deployment", "project_id",
-	    project_id, "build_id", ctl_string(out, "build_id"));
+	    ctl_string(out, "project_id"), "build_id",
+	    ctl_string(out, "build_id"));
 	ret = ctl_call(ctx, CTL_DEPLOYMENTS("Create"), request, &answer);
 	json_decref(request);
 	if (ret != 0)
@@ -351,7 +439,7 @@ ctl_deploy_build_and_activate(struct ctl_context *ctx, json_t *out)
 	return ctl_deployment_activate(ctx, ctl_string(out, "deployment_id"));
 }
 
-/* Step 6: [{name, url}] of the project's webhook triggers. */
+/* Step 7: [{name, url}] of the project's webhook triggers. */
 static int
 ctl_deploy_webhooks(struct ctl_context *ctx, json_t *out)
 {
@@ -397,14 +485,14 @@ ctl_deploy_print(json_t *out)
 }
 
 /*
- * Steps 1 to 6, the files read before anything is changed on the server,
+ * Steps 1 to 7, the files read before anything is changed on the server,
  * so that a directory akctl will not upload fails the command early.
  */
 static int
 ctl_deploy_run(struct ctl_context *ctx, const char *manifest,
     const char *dir, json_t **out)
 {
-	json_t *resources;
+	json_t *resources, *create = NULL;
 	char *text, *project_id = NULL;
 	int ret;
 
@@ -415,14 +503,19 @@ ctl_deploy_run(struct ctl_context *ctx, const char *manifest,
 		free(text);
 		return CTL_EXIT_ERROR;
 	}
-	if ((ret = ctl_deploy_apply(ctx, manifest, text, &project_id)) == 0) {
+	if ((ret = ctl_deploy_plan(ctx, manifest, text, &project_id,
+	    &create)) == 0 && (project_id != NULL ||
+	    (ret = ctl_deploy_create_project(ctx, create, &project_id)) == 0)) {
 		*out = json_pack("{s:s}", "project_id", project_id);
 		if ((ret = ctl_deploy_upload(ctx, project_id,
 		    resources)) == 0 &&
-		    (ret = ctl_deploy_build_and_activate(ctx, *out)) == 0)
+		    (ret = ctl_deploy_build(ctx, *out)) == 0 &&
+		    (ret = ctl_deploy_apply(ctx, manifest, text, *out)) == 0 &&
+		    (ret = ctl_deploy_activate(ctx, *out)) == 0)
 			ret = ctl_deploy_webhooks(ctx, *out);
 	}
 	json_decref(resources);
+	json_decref(create);
 	free(project_id);
 	free(text);
 	return ret;

@@ -5,8 +5,8 @@
  * akctl does not parse the manifest: it sends the file's text to
  * ApplyService/Apply, which parses, validates, plans and (unless dry_run)
  * applies it, and answers with the project IDs, its log lines and the
- * planned actions. ctl_manifest_apply() is also the first step of
- * "akctl deploy".
+ * planned actions. ctl_manifest_apply() is also how "akctl deploy" plans
+ * the manifest first and applies it, with its new build, once built.
  */
 #include "akctl.h"
 
@@ -129,12 +129,13 @@ ctl_manifest_read(struct ctl_context *ctx, const char *path)
 
 /*
  * Apply (or plan, with dry_run) the manifest text read from path, with
- * --project-name if the running command has it. Return 0 with *answer,
- * else the exit code after saying why.
+ * --project-name if the running command has it, and build_id unless NULL
+ * (the server then refuses a manifest whose calls the build lacks). Return
+ * 0 with *answer, else the exit code after saying why.
  */
 int
 ctl_manifest_apply(struct ctl_context *ctx, const char *path,
-    const char *text, int dry_run, json_t **answer)
+    const char *text, int dry_run, const char *build_id, json_t **answer)
 {
 	const char *name = ctl_flag_value(ctx, "project-name");
 	json_t *request = json_object();
@@ -148,6 +149,9 @@ ctl_manifest_apply(struct ctl_context *ctx, const char *path,
 	    (name == NULL ||
 	    (ret = ctl_set_string(ctx, request, "project_name", name)) == 0)) {
 		json_object_set_new(request, "dry_run", json_boolean(dry_run));
+		if (build_id != NULL)
+			json_object_set_new(request, "build_id",
+			    json_string(build_id));
 		ret = ctl_call(ctx, CTL_APPLY, request, answer);
 	}
 	json_decref(request);
@@ -193,7 +197,7 @@ ctl_manifest_run(struct ctl_context *ctx, int argc, char **argv, int dry_run,
 	*path = argc > 0 ? argv[0] : CTL_DEFAULT_MANIFEST;
 	if ((text = ctl_manifest_read(ctx, *path)) == NULL)
 		return CTL_EXIT_ERROR;
-	ret = ctl_manifest_apply(ctx, *path, text, dry_run, answer);
+	ret = ctl_manifest_apply(ctx, *path, text, dry_run, NULL, answer);
 	free(text);
 	if (ret != 0)
 		return ret;

@@ -244,18 +244,33 @@ ctl_project_build(struct ctl_context *ctx, const char *project_id,
 	return 0;
 }
 
+/*
+ * ProjectsService/Create {project: {name}}: 0 with *answer holding
+ * project_id, else the exit code after saying why.
+ */
+int
+ctl_project_create(struct ctl_context *ctx, const char *name,
+    json_t **answer)
+{
+	json_t *request = json_object(), *project = json_object();
+	int ret;
+
+	*answer = NULL;
+	json_object_set_new(request, "project", project);
+	if ((ret = ctl_set_string(ctx, project, "name", name)) == 0)
+		ret = ctl_call(ctx, CTL_PROJECTS_CREATE, request, answer);
+	json_decref(request);
+	return ret;
+}
+
 static int
 ctl_project_create_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	json_t *request = json_object(), *project = json_object(), *answer;
+	json_t *answer;
 	int ret;
 
 	(void)argc;
-	json_object_set_new(request, "project", project);
-	if ((ret = ctl_set_string(ctx, project, "name", argv[0])) == 0)
-		ret = ctl_call(ctx, CTL_PROJECTS_CREATE, request, &answer);
-	json_decref(request);
-	if (ret != 0)
+	if ((ret = ctl_project_create(ctx, argv[0], &answer)) != 0)
 		return ret;
 	if (ctx->json)
 		ctl_print_json(answer);

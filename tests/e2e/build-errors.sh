@@ -19,6 +19,19 @@ project:
       call: $2
 EOF
 }
+# hook_runs URL DEPLOYMENT RESULT WHEN: a POST to the webhook starts a
+# session of DEPLOYMENT that completes, returning RESULT.
+hook_runs() {
+	hook POST "$1"
+	assert_eq 202 "$CODE" "the webhook answers 202 $4"
+	ses=$(session_of "$EVENT_ID")
+	run ak session watch -t 20s "$ses"
+	assert_status 0 "$RC" "the session completes $4"
+	assert_eq "$3" "$(session_result "$ses")" "the session returns $3 $4"
+	run ak session get "$ses"
+	assert_match "$OUT" "^deployment +$2\$" \
+	    "the session belongs to deployment $2 $4"
+}
 
 # -- a syntax error: file:line:column --
 manifest synerr program.py:on_hook
@@ -77,6 +90,67 @@ assert_eq "akctl: trigger hook calls program.py:nope, but the build has no funct
     "$ERR" "the daemon's message names the function and the file"
 run ak deployment list -p nofunc
 assert_eq "no deployments" "$OUT" "no deployment of the build without the function"
+run ak trigger list -p nofunc
+assert_eq "no triggers" "$OUT" "the refused manifest was not applied to the new project"
+
+# -- a failed redeploy leaves the running project as it was --
+manifest keep program.py:on_hook
+deploy "$P"
+assert_status 0 "$RC" "first deploy of keep exits 0"
+keep_dep=$(printf '%s\n' "$OUT" | awk '$1 == "deployment" { print $2 }')
+keep_url=$(webhook_url hook)
+run ak trigger list -p keep
+keep_triggers=$OUT
+assert_match "$OUT" "^trg_[0-9a-z]{26} +hook +webhook +program\\.py:on_hook " \
+    "keep: the trigger calls program.py:on_hook"
+cat >"$P/autokitteh.yaml" <<EOF
+version: v1
+project:
+  name: keep
+  vars:
+    - name: ADDED
+      value: "1"
+  triggers:
+    - name: hook
+      type: webhook
+      call: program.py:nope
+EOF
+deploy "$P"
+assert_status 1 "$RC" "redeploy of keep calling a missing function exits 1"
+assert_eq "akctl: trigger hook calls program.py:nope, but the build has no function nope in program.py" \
+    "$ERR" "the redeploy fails with the missing function's message"
+assert_not_contains "$OUT" "program.py:nope" "no log line of an applied manifest"
+run ak trigger list -p keep
+assert_eq "$keep_triggers" "$OUT" "the failed redeploy left the triggers as they were"
+assert_match "$OUT" "^trg_[0-9a-z]{26} +hook +webhook +program\\.py:on_hook " \
+    "trigger list -p keep still shows the old call program.py:on_hook"
+run ak var get -p keep
+assert_eq "no variables" "$OUT" "the failed redeploy set none of the manifest's variables"
+run ak deployment list -p keep
+assert_eq 2 "$(printf '%s\n' "$OUT" | wc -l)" "keep: still one deployment"
+assert_match "$OUT" "^$keep_dep +prj_[0-9a-z]+ +bld_[0-9a-z]+ +active " \
+    "keep: the first deployment is still active"
+# The webhook still runs the old deployment's code, program.py:on_hook.
+hook_runs "$keep_url" "$keep_dep" 1 "after the failed redeploy"
+
+# -n deploys the directory as another project, created by that name, then
+# redeployed to it; keep is left alone.
+manifest keep program.py:on_hook
+deploy "$P" -n keep_copy
+assert_status 0 "$RC" "deploy -n keep_copy exits 0"
+assert_contains "$OUT" "create project keep_copy" "deploy -n creates the project it names"
+copy_dep=$(printf '%s\n' "$OUT" | awk '$1 == "deployment" { print $2 }')
+deploy "$P" -j -n keep_copy
+assert_status 0 "$RC" "deploy -j -n keep_copy again exits 0"
+assert_eq "$(jget "$OUT" .project_id)" \
+    "$(ak project get keep_copy | awk '$1 == "id" { print $2 }')" \
+    "deploy -j -n: the project_id is keep_copy's"
+assert_not_contains "$ERR" "create project" "the second deploy -n creates no project"
+run ak deployment list -p keep_copy -s active
+assert_eq 2 "$(printf '%s\n' "$OUT" | wc -l)" "keep_copy: one active deployment"
+assert_not_contains "$OUT" "$copy_dep" "keep_copy: the redeploy replaced the first deployment"
+run ak deployment list -p keep
+assert_eq 2 "$(printf '%s\n' "$OUT" | wc -l)" "deploy -n left keep's deployments alone"
 
 manifest nofile other.py:on_hook
 deploy "$P"
@@ -108,14 +182,7 @@ assert_match "$OUT" "^$dep2 +prj_[0-9a-z]+ +bld_[0-9a-z]+ +active " \
 run ak deployment list -p twice -s active
 assert_eq 2 "$(printf '%s\n' "$OUT" | wc -l)" "deployment list -s active: only one"
 # The webhook now runs the new code.
-hook POST "$url"
-assert_eq 202 "$CODE" "the webhook answers 202 after the redeploy"
-ses=$(session_of "$EVENT_ID")
-run ak session watch -t 20s "$ses"
-assert_status 0 "$RC" "the session completes"
-assert_eq 2 "$(session_result "$ses")" "the session ran the second deployment's code"
-run ak session get "$ses"
-assert_match "$OUT" "^deployment +$dep2\$" "the session belongs to the second deployment"
+hook_runs "$url" "$dep2" 2 "after the redeploy"
 
 # -- manifest validate: the server's exact messages, with line:column --
 M=$T/m.yaml

@@ -1407,6 +1407,83 @@ START_TEST(apply_unsupported)
 }
 END_TEST
 
+/* manifest_check_build(text, build): code and cause, or 0 and NULL. */
+static void
+check_build(const char *text, const char *build_id, int want,
+    const char *error)
+{
+	struct manifest *m = parse_ok(text);
+	enum connect_code code = CONNECT_OK;
+	char *cause = NULL;
+
+	ck_assert_int_eq(manifest_check_build(store, m, build_id, &code,
+	    &cause), error != NULL ? -1 : 0);
+	ck_assert_int_eq(code, want);
+	if (error != NULL)
+		ck_assert_str_eq(cause, error);
+	else
+		ck_assert_ptr_null(cause);
+	free(cause);
+	manifest_free(m);
+}
+
+START_TEST(apply_with_build)
+{
+	const char *nope = "version: v1\nproject:\n  name: hello\n  vars:\n"
+	    "  - {name: ADDED, value: x}\n  triggers:\n"
+	    "  - {name: hook, webhook: {}, call: program.py:nope}\n";
+	char *id = NULL, *sql, *before, *after;
+
+	/* No project yet: no build can be one of its builds. */
+	check_build(hello, "bld_one", CONNECT_INVALID_ARGUMENT, "build bld_one "
+	    "cannot be a build of project hello: there is no project hello "
+	    "yet");
+	json_decref(apply_ok(hello, &id));
+	xasprintf(&sql, "INSERT INTO projects (project_id, name, created_at) "
+	    "VALUES ('prj_other', 'other', 1);"
+	    "INSERT INTO builds (build_id, project_id, created_at, artifact, "
+	    "exports) VALUES ('bld_one', '%s', 1, x'00', '[{\"file\": "
+	    "\"program.py\", \"name\": \"on_hook\", \"line\": 1}]'), "
+	    "('bld_two', 'prj_other', 1, x'00', '[]')", id);
+	exec_sql(sql);
+	free(sql);
+	before = query_text("SELECT group_concat(name || '=' || code_path || "
+	    "':' || code_name) FROM triggers");
+
+	/* The build has every call; a trigger without one needs nothing. */
+	check_build(hello, "bld_one", CONNECT_OK, NULL);
+	check_build("version: v1\nproject:\n  name: hello\n  triggers:\n"
+	    "  - {name: hook, webhook: {}, call: program.py:on_hook}\n"
+	    "  - {name: bare, webhook: {}}\n", "bld_one", CONNECT_OK, NULL);
+
+	/* What deploying with it would refuse, said before it is applied. */
+	check_build(nope, "bld_one", CONNECT_FAILED_PRECONDITION, "trigger "
+	    "hook calls program.py:nope, but the build has no function nope "
+	    "in program.py");
+	check_build("version: v1\nproject:\n  name: hello\n  triggers:\n"
+	    "  - {name: hook, webhook: {}, call: program.py:on_hook}\n"
+	    "  - {name: other, webhook: {}, call: other.py:on_hook}\n",
+	    "bld_one", CONNECT_FAILED_PRECONDITION, "trigger other calls "
+	    "other.py:on_hook, but the build has no file other.py");
+	xasprintf(&sql, "build bld_two belongs to project prj_other, not %s",
+	    id);
+	check_build(hello, "bld_two", CONNECT_INVALID_ARGUMENT, sql);
+	free(sql);
+	check_build(hello, "bld_none", CONNECT_NOT_FOUND, "no build bld_none");
+
+	/* A refused check applies nothing: the project is as it was. */
+	after = query_text("SELECT group_concat(name || '=' || code_path || "
+	    "':' || code_name) FROM triggers");
+	ck_assert_str_eq(after, before);
+	ck_assert_str_eq(after, "hook=program.py:on_hook");
+	ck_assert_int_eq(query_int("SELECT count(*) FROM vars WHERE name = "
+	    "'ADDED'"), 0);
+	free(before);
+	free(after);
+	free(id);
+}
+END_TEST
+
 static Suite *
 manifest_suite(void)
 {
@@ -1434,6 +1511,7 @@ manifest_suite(void)
 	tcase_add_test(tc, apply_triggers);
 	tcase_add_test(tc, apply_source_type_change);
 	tcase_add_test(tc, apply_unsupported);
+	tcase_add_test(tc, apply_with_build);
 	suite_add_tcase(s, tc);
 	return s;
 }
