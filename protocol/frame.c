@@ -47,9 +47,15 @@ static const struct {
 	{ FRAME_EXITED, "EXITED" },
 	{ FRAME_BUILD, "BUILD" },
 	{ FRAME_RUN, "RUN" },
+	{ FRAME_ACK, "ACK" },
+	{ FRAME_SYSCALL_RESULT, "SYSCALL_RESULT" },
+	{ FRAME_SUSPEND, "SUSPEND" },
 	{ FRAME_BUILT, "BUILT" },
 	{ FRAME_PRINT, "PRINT" },
 	{ FRAME_DONE, "DONE" },
+	{ FRAME_CALL, "CALL" },
+	{ FRAME_RESULT, "RESULT" },
+	{ FRAME_SYSCALL, "SYSCALL" },
 };
 
 /* Set *cause when the caller asked for one. */

@@ -24,7 +24,7 @@
 
 #include <msgpack.h>
 
-#define FRAME_VERSION		1
+#define FRAME_VERSION		2
 #define FRAME_HEADER_SIZE	12
 #define FRAME_MAX_DEPTH		32
 #define FRAME_DEFAULT_LIMIT	(16u * 1024 * 1024)
@@ -40,11 +40,18 @@ enum frame_type {
 	FRAME_EXITED = 12,	/* {pid, status, signal, core} */
 	/* controller -> worker */
 	FRAME_BUILD = 20,	/* {files: {path: bin}} */
-	FRAME_RUN = 21,		/* {session_id, artifact: bin, entrypoint, event, env, ...} */
+	FRAME_RUN = 21,		/* {session_id, artifact: bin, entrypoint, event, env,
+				    durable?, max_result_size?, history?} */
+	FRAME_ACK = 22,		/* {seq}: RESULT seq is committed */
+	FRAME_SYSCALL_RESULT = 23, /* {seq, result: JSON text} */
+	FRAME_SUSPEND = 24,	/* {seq}: exit now, resumed later by replay */
 	/* worker -> controller */
 	FRAME_BUILT = 30,	/* {ok, artifact: bin, exports: [...], errors: [...]} */
 	FRAME_PRINT = 31,	/* {text} */
 	FRAME_DONE = 32,	/* {ok, value_json?, error?, traceback?} */
+	FRAME_CALL = 33,	/* {seq, name, args}: an activity starts */
+	FRAME_RESULT = 34,	/* {seq, name, summary, value: bin | error: bin} */
+	FRAME_SYSCALL = 35,	/* {seq, name, args: JSON text} */
 };
 
 const char *frame_type_name(uint16_t type);

@@ -46,8 +46,12 @@ static const char *const session_state_names[] = {
 
 /* SessionLogRecord.Type bits of the record types we render. */
 #define LOG_TYPE_PRINT		1
+#define LOG_TYPE_CALL_SPEC	2
+#define LOG_TYPE_CALL_START	4
+#define LOG_TYPE_CALL_COMPLETE	8
 #define LOG_TYPE_STATE		16
 #define LOG_TYPE_STOP_REQUEST	32
+#define LOG_NTYPES		6
 
 #define SESSION_COLUMNS "session_id, build_id, project_id, deployment_id, " \
 	"event_id, parent_session_id, entrypoint, memo, state, created_at, " \
@@ -339,6 +343,46 @@ log_state_json(json_t *data, int json_values)
 	    "running" : "created");
 }
 
+static json_t *
+string_value(const char *s)
+{
+	return json_pack("{s:{s:s}}", "string", "v", s != NULL ? s : "");
+}
+
+/*
+ * CALL_SPEC {seq, name, args}, CALL_ATTEMPT_START {seq, attempt} and
+ * CALL_ATTEMPT_COMPLETE {seq, attempt, summary, error} rows -> AutoKitteh's
+ * Call.Spec, Call.Attempt.Start and Call.Attempt.Complete (values are the
+ * display summaries: the pickles stay in the worker's world).
+ */
+static void
+log_call_json(json_t *r, const char *type, json_t *data, int64_t t)
+{
+	json_int_t seq = json_integer_value(json_object_get(data, "seq"));
+	json_int_t attempt = json_integer_value(json_object_get(data,
+	    "attempt"));
+	const char *summary = json_string_value(json_object_get(data,
+	    "summary"));
+
+	if (strcmp(type, "CALL_SPEC") == 0)
+		json_object_set_new(r, "call_spec", json_pack("{s:I, s:o, s:[o]}",
+		    "seq", seq, "function", string_value(json_string_value(
+		    json_object_get(data, "name"))), "args", string_value(
+		    json_string_value(json_object_get(data, "args")))));
+	else if (strcmp(type, "CALL_ATTEMPT_START") == 0)
+		json_object_set_new(r, "call_attempt_start", json_pack("{s:o, "
+		    "s:I}", "started_at", timestamp_us_json(t), "num",
+		    attempt));
+	else
+		json_object_set_new(r, "call_attempt_complete", json_pack("{s:o, "
+		    "s:b, s:{s:o}}", "completed_at", timestamp_us_json(t),
+		    "is_last", 1, "result", json_is_true(json_object_get(data,
+		    "error")) ? "error" : "value",
+		    json_is_true(json_object_get(data, "error")) ?
+		    json_pack("{s:o}", "value", string_value(summary)) :
+		    string_value(summary)));
+}
+
 /* A session_logs row (t, type, data) -> SessionLogRecord. */
 static json_t *
 log_record_json(sqlite3_stmt *st, int json_values)
@@ -353,6 +397,8 @@ log_record_json(sqlite3_stmt *st, int json_values)
 	if (strcmp(type, "PRINT") == 0)
 		json_object_set_new(r, "print", json_pack("{s:s}", "text",
 		    s != NULL ? s : ""));
+	else if (strncmp(type, "CALL_", 5) == 0)
+		log_call_json(r, type, data, sqlite3_column_int64(st, 0));
 	else if (strcmp(type, "STATE") == 0)
 		json_object_set_new(r, "state", log_state_json(data,
 		    json_values));
@@ -368,10 +414,10 @@ log_record_json(sqlite3_stmt *st, int json_values)
  * (NULL entries match nothing): count and one page of (t, type, data).
  */
 #define LOG_FILTER " FROM session_logs WHERE session_id = ?1 AND type IN " \
-	"(?2, ?3, ?4)"
+	"(?2, ?3, ?4, ?5, ?6, ?7)"
 
 static int
-log_page(struct store *s, const char *id, const char *const types[3],
+log_page(struct store *s, const char *id, const char *const types[LOG_NTYPES],
     int ascending, const struct page *p, int64_t *count, json_t *list,
     json_t *(*row)(sqlite3_stmt *, int), int json_values)
 {
@@ -381,7 +427,7 @@ log_page(struct store *s, const char *id, const char *const types[3],
 	if ((st = store_prepare(s, "SELECT count(*)" LOG_FILTER)) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < LOG_NTYPES; i++)
 		sqlite3_bind_text(st, i + 2, types[i], -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	*count = sqlite3_column_int64(st, 0);
@@ -389,15 +435,15 @@ log_page(struct store *s, const char *id, const char *const types[3],
 	if (rc != SQLITE_ROW)
 		return -1;
 	st = store_prepare(s, ascending ? "SELECT t, type, data" LOG_FILTER
-	    " ORDER BY seq ASC LIMIT ?5 OFFSET ?6" : "SELECT t, type, data"
-	    LOG_FILTER " ORDER BY seq DESC LIMIT ?5 OFFSET ?6");
+	    " ORDER BY seq ASC LIMIT ?8 OFFSET ?9" : "SELECT t, type, data"
+	    LOG_FILTER " ORDER BY seq DESC LIMIT ?8 OFFSET ?9");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < LOG_NTYPES; i++)
 		sqlite3_bind_text(st, i + 2, types[i], -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, p->size);
-	sqlite3_bind_int64(st, 6, p->offset);
+	sqlite3_bind_int64(st, 8, p->size);
+	sqlite3_bind_int64(st, 9, p->offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		json_array_append_new(list, row(st, json_values));
 	sqlite3_finalize(st);
@@ -421,7 +467,7 @@ print_json(sqlite3_stmt *st, int json_values)
 static void
 session_log(struct api_call *call, json_t *req, int prints)
 {
-	const char *id, *types[3] = { NULL, NULL, NULL };
+	const char *id, *types[LOG_NTYPES] = { NULL };
 	int json_values = 0, ascending;
 	int64_t mask = 0, count;
 	struct page p;
@@ -446,6 +492,12 @@ session_log(struct api_call *call, json_t *req, int prints)
 		types[1] = "STATE";
 	if (mask & LOG_TYPE_STOP_REQUEST)
 		types[2] = "STOP_REQUEST";
+	if (mask & LOG_TYPE_CALL_SPEC)
+		types[3] = "CALL_SPEC";
+	if (mask & LOG_TYPE_CALL_START)
+		types[4] = "CALL_ATTEMPT_START";
+	if (mask & LOG_TYPE_CALL_COMPLETE)
+		types[5] = "CALL_ATTEMPT_COMPLETE";
 	list = json_array();
 	if (log_page(call_store(call), id, types, ascending, &p, &count, list,
 	    prints ? print_json : log_record_json, json_values) != 0) {

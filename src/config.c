@@ -60,6 +60,10 @@ static const struct config_option config_options[] = {
 	  OFF(workers_memory_limit), NULL, 64ULL << 20, 1ULL << 40, 0 },
 	{ "workers", "cpu_limit", CONFIG_DURATION, "10m",
 	  OFF(workers_cpu_limit_ms), NULL, 1000, 30ULL * 86400 * 1000, 0 },
+	{ "workers", "evict_after", CONFIG_DURATION, "10s",
+	  OFF(workers_evict_after_ms), NULL, 0, 30ULL * 86400 * 1000, 0 },
+	{ "workers", "max_result_size", CONFIG_SIZE, "1MiB",
+	  OFF(workers_max_result_size), NULL, 1024, 64ULL << 20, 0 },
 	{ "webhooks", "max_body_size", CONFIG_SIZE, "512KiB",
 	  OFF(webhooks_max_body_size), NULL, 1, 1ULL << 30, 0 },
 };

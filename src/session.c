@@ -12,9 +12,13 @@
  * and the session ends STOPPED. States are AutoKitteh's; CREATED, RUNNING
  * and the final COMPLETED, ERROR, STOPPED.
  *
- * Sessions run non-durably in this release: a session that was RUNNING
- * when autokittehd died ends in ERROR at the next start (replay comes with
- * durable sessions).
+ * Durable sessions (docs/DURABILITY.md) record every activity's result
+ * and every syscall in session_calls; a worker that starts or resumes a
+ * session gets that history and replays to where it was. A worker lost
+ * without DONE (crash, kill -9, the daemon's own death) does not end the
+ * session: it resumes on a fresh worker after a backoff, a bounded number
+ * of times. Non-durable sessions start again from the top. Limits we
+ * enforce (timeout, CPU, a stop) are final.
  */
 #include "autokittehd.h"
 #include "frame.h"
@@ -24,16 +28,28 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#define SESSION_MAX_ATTEMPTS	5
+
 struct session_run {
 	char			 id[64];
 	char			 deployment_id[64];
 	struct worker		*worker;
 	struct event		*timeout;
+	uint64_t		 generation;	/* tells late commits apart */
+	int			 durable;
+	uint64_t		 last_seq;	/* the worker's last call */
+	uint64_t		 pending_call;	/* activity awaiting RESULT */
+	uint64_t		 waiting_seq;	/* sleep with the worker kept */
 	int			 done;		/* DONE received */
 	int			 timed_out;
+	int			 suspended;	/* SUSPEND sent */
 	char			*stop_reason;	/* a stop was requested */
 	TAILQ_ENTRY(session_run) entry;
 };
+static uint64_t run_generation;
+static struct event *wake_ev;
+
+static void session_wake_rearm(void);
 TAILQ_HEAD(session_runs, session_run);
 static struct session_runs runs = TAILQ_HEAD_INITIALIZER(runs);
 
@@ -156,8 +172,8 @@ session_final_write(struct store *s, void *arg, char **cause)
 {
 	struct session_final *f = arg;
 	sqlite3_stmt *st = store_prepare(s, "UPDATE sessions SET state = ?, "
-	    "updated_at = ?, result = ?, error = ?, traceback = ? WHERE "
-	    "session_id = ?");
+	    "updated_at = ?, result = ?, error = ?, traceback = ?, on_worker = "
+	    "0, wake_at = NULL WHERE session_id = ?");
 	json_t *data;
 	int rc;
 
@@ -355,16 +371,498 @@ session_on_done(struct session_run *run, struct frame_msg *msg)
 	return 0;
 }
 
+/* ---- durable calls (docs/DURABILITY.md) ---- */
+
+static struct session_run *
+session_run_find(const char *id, uint64_t generation)
+{
+	struct session_run *run;
+
+	TAILQ_FOREACH(run, &runs, entry) {
+		if (strcmp(run->id, id) == 0 && (generation == 0 ||
+		    run->generation == generation))
+			return run;
+	}
+	return NULL;
+}
+
+static void
+session_send_seq(struct session_run *run, uint16_t type, uint64_t seq,
+    const char *result)
+{
+	struct frame_builder fb;
+	const uint8_t *frame;
+	size_t len;
+
+	if (run->worker == NULL)
+		return;
+	frame_begin(&fb, type, 0, result != NULL ? 2 : 1);
+	frame_pack_uint(&fb, "seq", seq);
+	if (result != NULL)
+		frame_pack_str(&fb, "result", result);
+	frame = frame_finish(&fb, &len);
+	worker_send(run->worker, frame, len);
+	frame_builder_free(&fb);
+}
+
+static int
+session_log_call(struct store *s, const char *id, const char *type,
+    json_t *data)
+{
+	int rc = session_log_append(s, id, type, data);
+
+	json_decref(data);
+	return rc;
+}
+
+static int64_t
+session_call_attempts(struct store *s, const char *id, uint64_t seq)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT attempts FROM "
+	    "session_calls WHERE session_id = ? AND seq = ?");
+	int64_t n = 0;
+
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+struct call_arg {
+	char		 id[64];
+	uint64_t	 generation;
+	uint64_t	 seq;
+	const char	*name;
+	const char	*args;
+	const char	*summary;
+	const uint8_t	*value, *error;
+	size_t		 value_len, error_len;
+	int64_t		 wake_at;
+};
+
+static int
+session_call_start_write(struct store *s, void *arg, char **cause)
+{
+	struct call_arg *c = arg;
+	sqlite3_stmt *st = store_prepare(s, "INSERT INTO session_calls "
+	    "(session_id, seq, name, kind, state, attempts, args, started_at) "
+	    "VALUES (?1, ?2, ?3, 'activity', 'started', 1, ?4, ?5) ON "
+	    "CONFLICT (session_id, seq) DO UPDATE SET attempts = attempts + 1, "
+	    "state = 'started', name = ?3, args = ?4, started_at = ?5");
+	int64_t attempts;
+	int rc;
+
+	if (st == NULL) {
+		xasprintf(cause, "the store is unavailable");
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)c->seq);
+	sqlite3_bind_text(st, 3, c->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->args, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now_us());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		xasprintf(cause, "recording call #%llu: %s",
+		    (unsigned long long)c->seq, sqlite3_errmsg(store_db(s)));
+		return -1;
+	}
+	attempts = session_call_attempts(s, c->id, c->seq);
+	if (attempts == 1 && session_log_call(s, c->id, "CALL_SPEC",
+	    json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)c->seq, "name",
+	    c->name, "args", c->args)) != 0)
+		return -1;
+	return session_log_call(s, c->id, "CALL_ATTEMPT_START", json_pack(
+	    "{s:I, s:I}", "seq", (json_int_t)c->seq, "attempt",
+	    (json_int_t)attempts));
+}
+
+static int
+session_call_complete_write(struct store *s, void *arg, char **cause)
+{
+	struct call_arg *c = arg;
+	sqlite3_stmt *st = store_prepare(s, "UPDATE session_calls SET state "
+	    "= 'completed', value = ?, error = ?, summary = ?, completed_at = "
+	    "? WHERE session_id = ? AND seq = ? AND state = 'started'");
+	int rc;
+
+	if (st == NULL) {
+		xasprintf(cause, "the store is unavailable");
+		return -1;
+	}
+	if (c->value != NULL)
+		sqlite3_bind_blob(st, 1, c->value, (int)c->value_len,
+		    SQLITE_STATIC);
+	if (c->error != NULL)
+		sqlite3_bind_blob(st, 2, c->error, (int)c->error_len,
+		    SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->summary, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now_us());
+	sqlite3_bind_text(st, 5, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (int64_t)c->seq);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE || sqlite3_changes(store_db(s)) != 1) {
+		xasprintf(cause, "recording the result of call #%llu failed",
+		    (unsigned long long)c->seq);
+		return -1;
+	}
+	return session_log_call(s, c->id, "CALL_ATTEMPT_COMPLETE", json_pack(
+	    "{s:I, s:I, s:s, s:b}", "seq", (json_int_t)c->seq, "attempt",
+	    (json_int_t)session_call_attempts(s, c->id, c->seq), "summary",
+	    c->summary, "error", c->error != NULL));
+}
+
+/* The result is committed: let the worker go on. */
+static void
+session_ack_done(int ok, const char *cause, void *arg)
+{
+	struct call_arg *c = arg;
+	struct session_run *run = session_run_find(c->id, c->generation);
+
+	if (run != NULL && run->pending_call == c->seq) {
+		run->pending_call = 0;
+		if (!ok) {
+			if (run->worker != NULL)
+				worker_kill(run->worker, "its result could not "
+				    "be recorded");
+		} else
+			session_send_seq(run, FRAME_ACK, c->seq, NULL);
+	}
+	free(c);
+}
+
+static int
+session_on_call(struct session_run *run, struct frame_msg *msg)
+{
+	struct call_arg c = { .generation = run->generation };
+	char *name = NULL, *args = NULL, *cause = NULL;
+	uint64_t seq = 0;
+	int rc = -1;
+
+	if (frame_get_uint(msg, "seq", 1, &seq, &cause) != 0 ||
+	    frame_get_str(msg, "name", 1, &name, &cause) != 0 ||
+	    frame_get_str(msg, "args", 1, &args, &cause) != 0 ||
+	    frame_msg_end(msg, &cause) != 0)
+		goto out;
+	if (!run->durable || seq != run->last_seq + 1 ||
+	    run->pending_call != 0 || run->waiting_seq != 0) {
+		xasprintf(&cause, "CALL #%llu out of order (last #%llu)",
+		    (unsigned long long)seq, (unsigned long long)run->last_seq);
+		goto out;
+	}
+	snprintf(c.id, sizeof c.id, "%s", run->id);
+	c.seq = seq;
+	c.name = name;
+	c.args = args;
+	if (store_write(controller->store, session_call_start_write, &c, NULL,
+	    NULL, &cause) != 0)
+		goto out;
+	run->last_seq = seq;
+	run->pending_call = seq;
+	rc = 0;
+out:
+	if (rc != 0)
+		log_warning("session %s: bad CALL: %s", run->id, cause);
+	free(cause);
+	free(name);
+	free(args);
+	return rc;
+}
+
+static int
+session_on_result(struct session_run *run, struct frame_msg *msg)
+{
+	struct call_arg *c = xcalloc(1, sizeof *c);
+	char *name = NULL, *summary = NULL, *cause = NULL;
+	uint64_t limit = controller->config->workers_max_result_size + 65536;
+	int rc = -1;
+
+	if (frame_get_uint(msg, "seq", 1, &c->seq, &cause) != 0 ||
+	    frame_get_str(msg, "name", 1, &name, &cause) != 0 ||
+	    frame_get_str(msg, "summary", 1, &summary, &cause) != 0 ||
+	    frame_get_bin(msg, "value", 0, &c->value, &c->value_len,
+	    &cause) != 0 ||
+	    frame_get_bin(msg, "error", 0, &c->error, &c->error_len,
+	    &cause) != 0 || frame_msg_end(msg, &cause) != 0)
+		goto out;
+	if (c->seq != run->pending_call || (c->value == NULL) ==
+	    (c->error == NULL) || c->value_len + c->error_len > limit) {
+		xasprintf(&cause, "RESULT #%llu is not the awaited result, or "
+		    "has not exactly one of value and error, or is too large",
+		    (unsigned long long)c->seq);
+		goto out;
+	}
+	snprintf(c->id, sizeof c->id, "%s", run->id);
+	c->generation = run->generation;
+	c->name = name;
+	c->summary = summary;
+	if (store_write(controller->store, session_call_complete_write, c,
+	    session_ack_done, c, &cause) != 0)
+		goto out;
+	c = NULL;	/* session_ack_done frees it */
+	rc = 0;
+out:
+	if (rc != 0) {
+		log_warning("session %s: bad RESULT: %s", run->id, cause);
+		free(c);
+	}
+	free(cause);
+	free(name);
+	free(summary);
+	return rc;
+}
+
+static int
+session_sleep_write(struct store *s, void *arg, char **cause)
+{
+	struct call_arg *c = arg;
+	sqlite3_stmt *st = store_prepare(s, "INSERT OR REPLACE INTO "
+	    "session_calls (session_id, seq, name, kind, state, attempts, "
+	    "args, started_at) VALUES (?, ?, 'sleep', 'syscall', 'waiting', 1, "
+	    "?, ?)");
+	int rc;
+
+	if (st == NULL) {
+		xasprintf(cause, "the store is unavailable");
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)c->seq);
+	sqlite3_bind_text(st, 3, c->args, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now_us());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE) {
+		st = store_prepare(s, "UPDATE sessions SET wake_at = ? WHERE "
+		    "session_id = ?");
+		if (st == NULL)
+			rc = SQLITE_ERROR;
+		else {
+			sqlite3_bind_int64(st, 1, c->wake_at);
+			sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
+			rc = sqlite3_step(st);
+			sqlite3_finalize(st);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		xasprintf(cause, "recording the sleep failed");
+		return -1;
+	}
+	return session_log_call(s, c->id, "CALL_SPEC", json_pack("{s:I, s:s, "
+	    "s:s}", "seq", (json_int_t)c->seq, "name", "sleep", "args",
+	    c->args));
+}
+
+/* The sleep is recorded: keep the worker for a short one, else suspend. */
+static void
+session_sleep_done(int ok, const char *cause, void *arg)
+{
+	struct call_arg *c = arg;
+	struct session_run *run = session_run_find(c->id, c->generation);
+	int64_t ms = (c->wake_at - now_us()) / 1000;
+
+	if (run != NULL && run->worker != NULL) {
+		if (!ok)
+			worker_kill(run->worker, "its sleep could not be "
+			    "recorded");
+		else if (ms >= (int64_t)controller->config->
+		    workers_evict_after_ms) {
+			run->suspended = 1;
+			log_info("session %s sleeps %llds: its worker exits",
+			    run->id, (long long)(ms / 1000));
+			session_send_seq(run, FRAME_SUSPEND, c->seq, NULL);
+		} else
+			run->waiting_seq = c->seq;
+	}
+	session_wake_rearm();
+	free((char *)c->args);
+	free(c);
+}
+
+static int
+session_on_syscall(struct session_run *run, struct frame_msg *msg)
+{
+	struct call_arg *c = xcalloc(1, sizeof *c);
+	char *name = NULL, *args = NULL, *cause = NULL;
+	json_t *j = NULL, *secs;
+	int rc = -1;
+
+	if (frame_get_uint(msg, "seq", 1, &c->seq, &cause) != 0 ||
+	    frame_get_str(msg, "name", 1, &name, &cause) != 0 ||
+	    frame_get_str(msg, "args", 1, &args, &cause) != 0 ||
+	    frame_msg_end(msg, &cause) != 0)
+		goto out;
+	if (!run->durable || c->seq != run->last_seq + 1 ||
+	    run->pending_call != 0 || run->waiting_seq != 0 ||
+	    strcmp(name, "sleep") != 0) {
+		xasprintf(&cause, "SYSCALL %s #%llu is unknown or out of order",
+		    name, (unsigned long long)c->seq);
+		goto out;
+	}
+	j = json_loads(args, 0, NULL);
+	secs = json_object_get(j, "seconds");
+	if (!json_is_number(secs) || json_number_value(secs) < 0 ||
+	    json_number_value(secs) > 10 * 365 * 86400.0) {
+		xasprintf(&cause, "sleep needs a number of seconds");
+		goto out;
+	}
+	snprintf(c->id, sizeof c->id, "%s", run->id);
+	c->generation = run->generation;
+	c->args = args;
+	c->wake_at = now_us() + (int64_t)(json_number_value(secs) * 1e6);
+	if (store_write(controller->store, session_sleep_write, c,
+	    session_sleep_done, c, &cause) != 0)
+		goto out;
+	run->last_seq = c->seq;
+	args = NULL;
+	c = NULL;
+	rc = 0;
+out:
+	if (rc != 0) {
+		log_warning("session %s: bad SYSCALL: %s", run->id, cause);
+		free(c);
+	}
+	json_decref(j);
+	free(cause);
+	free(name);
+	free(args);
+	return rc;
+}
+
+/* ---- waking sleepers ---- */
+
+static int
+session_wake_write(struct store *s, void *arg, char **cause)
+{
+	json_t *woken = arg;
+	sqlite3_stmt *st = store_prepare(s, "SELECT session_id FROM sessions "
+	    "WHERE wake_at IS NOT NULL AND wake_at <= ? AND state IN "
+	    "('created', 'running')");
+	int64_t now = now_us();
+
+	if (st == NULL) {
+		xasprintf(cause, "the store is unavailable");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, now);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(woken, json_string((const char *)
+		    sqlite3_column_text(st, 0)));
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < json_array_size(woken); i++) {
+		const char *id = json_string_value(json_array_get(woken, i));
+		sqlite3_stmt *up = store_prepare(s, "UPDATE session_calls SET "
+		    "state = 'completed', result = 'null', summary = 'slept', "
+		    "completed_at = ? WHERE session_id = ? AND state = "
+		    "'waiting'");
+
+		if (up == NULL)
+			return -1;
+		sqlite3_bind_int64(up, 1, now);
+		sqlite3_bind_text(up, 2, id, -1, SQLITE_STATIC);
+		sqlite3_step(up);
+		sqlite3_finalize(up);
+		up = store_prepare(s, "UPDATE sessions SET wake_at = NULL "
+		    "WHERE session_id = ?");
+		if (up == NULL)
+			return -1;
+		sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
+		sqlite3_step(up);
+		sqlite3_finalize(up);
+	}
+	return 0;
+}
+
+static void
+session_wake_done(int ok, const char *cause, void *arg)
+{
+	json_t *woken = arg;
+
+	for (size_t i = 0; ok && i < json_array_size(woken); i++) {
+		struct session_run *run = session_run_find(json_string_value(
+		    json_array_get(woken, i)), 0);
+
+		if (run != NULL && run->waiting_seq != 0) {
+			uint64_t seq = run->waiting_seq;
+
+			run->waiting_seq = 0;
+			session_send_seq(run, FRAME_SYSCALL_RESULT, seq, "null");
+		}
+	}
+	json_decref(woken);
+	session_schedule();
+	session_wake_rearm();
+}
+
+static void
+session_wake_cb(evutil_socket_t fd, short events, void *arg)
+{
+	json_t *woken = json_array();
+	char *cause = NULL;
+
+	if (store_write(controller->store, session_wake_write, woken,
+	    session_wake_done, woken, &cause) != 0) {
+		log_error("waking sessions: %s", cause);
+		free(cause);
+		json_decref(woken);
+		event_add(wake_ev, &(struct timeval){ 1, 0 });
+	}
+}
+
+/* One timer for the earliest wake_at in the store. */
+static void
+session_wake_rearm(void)
+{
+	sqlite3_stmt *st;
+	int64_t due = -1, delay;
+
+	if (controller == NULL || controller->base == NULL)
+		return;
+	if (wake_ev == NULL)
+		wake_ev = evtimer_new(controller->base, session_wake_cb, NULL);
+	st = store_prepare(controller->store, "SELECT min(wake_at) FROM "
+	    "sessions WHERE wake_at IS NOT NULL AND state IN ('created', "
+	    "'running')");
+	if (st == NULL)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		due = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	event_del(wake_ev);
+	if (due < 0)
+		return;
+	delay = due - now_us();
+	if (delay < 0)
+		delay = 0;
+	event_add(wake_ev, &(struct timeval){ (time_t)(delay / 1000000),
+	    (suseconds_t)(delay % 1000000) });
+}
+
 static int
 session_message(struct worker *w, struct frame_msg *msg, void *arg)
 {
 	struct session_run *run = arg;
 
+	if (run->done)
+		return -1;
 	switch (msg->header.type) {
 	case FRAME_PRINT:
-		return run->done ? -1 : session_on_print(run, msg);
+		return session_on_print(run, msg);
 	case FRAME_DONE:
 		return session_on_done(run, msg);
+	case FRAME_CALL:
+		return session_on_call(run, msg);
+	case FRAME_RESULT:
+		return session_on_result(run, msg);
+	case FRAME_SYSCALL:
+		return session_on_syscall(run, msg);
 	default:
 		log_warning("session %s: unexpected %s from its worker",
 		    run->id, frame_type_name(msg->header.type));
@@ -372,36 +870,147 @@ session_message(struct worker *w, struct frame_msg *msg, void *arg)
 	}
 }
 
+/* ---- a worker lost ---- */
+
+struct retry_arg {
+	char	 id[64];
+	char	*reason;
+	int64_t	 wake_at;
+};
+
+static int
+session_retry_write(struct store *s, void *arg, char **cause)
+{
+	struct retry_arg *r = arg;
+	sqlite3_stmt *st = store_prepare(s, "UPDATE sessions SET on_worker = "
+	    "0, error = ?, wake_at = max(coalesce(wake_at, 0), ?) WHERE "
+	    "session_id = ?");
+	int rc;
+
+	if (st == NULL) {
+		xasprintf(cause, "the store is unavailable");
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, r->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, r->wake_at);
+	sqlite3_bind_text(st, 3, r->id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		xasprintf(cause, "recording the retry failed");
+		return -1;
+	}
+	return session_log_call(s, r->id, "STATE", json_pack("{s:s, s:s}",
+	    "state", "running", "note", r->reason));
+}
+
+static void
+session_retry_done(int ok, const char *cause, void *arg)
+{
+	struct retry_arg *r = arg;
+
+	session_wake_rearm();
+	free(r->reason);
+	free(r);
+}
+
+static int64_t
+session_attempts(const char *id)
+{
+	sqlite3_stmt *st = store_prepare(controller->store, "SELECT attempts "
+	    "FROM sessions WHERE session_id = ?");
+	int64_t n = 0;
+
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Resume later on a fresh worker, or give up after too many attempts. */
+static void
+session_retry(struct session_run *run, const char *reason)
+{
+	int64_t attempts = session_attempts(run->id);
+	struct retry_arg *r;
+	char *cause = NULL, *error;
+
+	if (attempts >= SESSION_MAX_ATTEMPTS) {
+		xasprintf(&error, "%s before the session finished; gave up "
+		    "after %lld attempts", reason, (long long)attempts);
+		session_end(run->id, run->deployment_id, "error", NULL, error,
+		    NULL, NULL);
+		return;
+	}
+	r = xcalloc(1, sizeof *r);
+	snprintf(r->id, sizeof r->id, "%s", run->id);
+	xasprintf(&r->reason, "%s; resuming on a new worker in %ds (attempt "
+	    "%lld of %d)", reason, 1 << (attempts - 1 < 0 ? 0 : attempts - 1),
+	    (long long)attempts + 1, SESSION_MAX_ATTEMPTS);
+	r->wake_at = now_us() + (int64_t)(1 << (attempts - 1 < 0 ? 0 :
+	    attempts - 1)) * 1000000;
+	log_warning("session %s: %s", run->id, r->reason);
+	if (store_write(controller->store, session_retry_write, r,
+	    session_retry_done, r, &cause) != 0) {
+		log_error("session %s: %s", run->id, cause);
+		free(cause);
+		free(r->reason);
+		free(r);
+	}
+}
+
+static int
+session_release_write(struct store *s, void *arg, char **cause)
+{
+	sqlite3_stmt *st = store_prepare(s, "UPDATE sessions SET on_worker = "
+	    "0 WHERE session_id = ?");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static void
 session_gone(struct worker *w, int code, int sig, const char *reason,
     void *arg)
 {
 	struct session_run *run = arg;
-	char *error;
+	char *error, *cause = NULL;
 
-	if (!run->done) {
-		if (run->stop_reason != NULL)
-			session_end(run->id, run->deployment_id, "stopped",
-			    NULL, NULL, NULL, xstrdup(run->stop_reason));
-		else {
-			if (run->timed_out) {
-				char d[32];
+	if (run->done)
+		;
+	else if (run->stop_reason != NULL)
+		session_end(run->id, run->deployment_id, "stopped", NULL, NULL,
+		    NULL, xstrdup(run->stop_reason));
+	else if (run->timed_out) {
+		char d[32];
 
-				format_duration_ms(controller->config->
-				    workers_session_timeout_ms, d, sizeof d);
-				xasprintf(&error, "timed out after %s "
-				    "(workers.session_timeout)", d);
-			} else if (sig == SIGXCPU || (sig == SIGKILL &&
-			    reason != NULL && strstr(reason, "CPU") != NULL))
-				xasprintf(&error, "%s: the session used up its "
-				    "CPU limit (workers.cpu_limit)", reason);
-			else
-				xasprintf(&error, "%s before the session "
-				    "finished", reason);
-			session_end(run->id, run->deployment_id, "error", NULL,
-			    error, NULL, NULL);
+		format_duration_ms(controller->config->
+		    workers_session_timeout_ms, d, sizeof d);
+		xasprintf(&error, "timed out after %s "
+		    "(workers.session_timeout)", d);
+		session_end(run->id, run->deployment_id, "error", NULL, error,
+		    NULL, NULL);
+	} else if (sig == SIGXCPU) {
+		xasprintf(&error, "%s: the session used up its CPU limit "
+		    "(workers.cpu_limit)", reason);
+		session_end(run->id, run->deployment_id, "error", NULL, error,
+		    NULL, NULL);
+	} else if (run->suspended) {
+		if (store_write(controller->store, session_release_write,
+		    run->id, NULL, NULL, &cause) != 0) {
+			log_error("session %s: %s", run->id, cause);
+			free(cause);
 		}
-	}
+	} else
+		session_retry(run, reason);
 	run->worker = NULL;
 	session_run_free(run);
 }
@@ -495,12 +1104,62 @@ static int
 session_running_write(struct store *s, void *arg, char **cause)
 {
 	json_t *data = json_pack("{s:s}", "state", "running");
+	sqlite3_stmt *st;
 	int rc = session_set_state(s, arg, "running", data);
 
 	json_decref(data);
+	if (rc == 0 && (st = store_prepare(s, "UPDATE sessions SET attempts = "
+	    "attempts + 1, on_worker = 1 WHERE session_id = ?")) != NULL) {
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+		sqlite3_finalize(st);
+	}
 	if (rc != 0)
 		xasprintf(cause, "marking the session running failed");
 	return rc;
+}
+
+/*
+ * history: the completed calls, a contiguous prefix from seq 1, as
+ * [{seq, name, value | error | result}]. Returns its length.
+ */
+static uint64_t
+pack_history(struct frame_builder *fb, const char *id, int durable)
+{
+	sqlite3_stmt *st = NULL;
+	uint64_t n = 0;
+
+	if (durable)
+		st = store_prepare(controller->store, "SELECT seq, name, value, "
+		    "error, result FROM session_calls WHERE session_id = ? AND "
+		    "state = 'completed' ORDER BY seq");
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW &&
+		    (uint64_t)sqlite3_column_int64(st, 0) == n + 1)
+			n++;
+		sqlite3_reset(st);
+	}
+	frame_pack_key(fb, "history");
+	msgpack_pack_array(&fb->pk, (size_t)n);
+	for (uint64_t i = 0; i < n && sqlite3_step(st) == SQLITE_ROW; i++) {
+		msgpack_pack_map(&fb->pk, 3);
+		frame_pack_uint(fb, "seq", i + 1);
+		frame_pack_str(fb, "name", (const char *)sqlite3_column_text(st,
+		    1));
+		if (sqlite3_column_type(st, 2) == SQLITE_BLOB)
+			frame_pack_bin(fb, "value", sqlite3_column_blob(st, 2),
+			    (size_t)sqlite3_column_bytes(st, 2));
+		else if (sqlite3_column_type(st, 3) == SQLITE_BLOB)
+			frame_pack_bin(fb, "error", sqlite3_column_blob(st, 3),
+			    (size_t)sqlite3_column_bytes(st, 3));
+		else
+			frame_pack_str(fb, "result", sqlite3_column_type(st, 4)
+			    == SQLITE_TEXT ? (const char *)sqlite3_column_text(
+			    st, 4) : "null");
+	}
+	sqlite3_finalize(st);
+	return n;
 }
 
 /*
@@ -521,9 +1180,9 @@ session_start_one(const char *id)
 	uint64_t ms;
 
 	st = store_prepare(controller->store, "SELECT s.project_id, "
-	    "s.deployment_id, s.entrypoint, s.event_id, b.artifact FROM "
-	    "sessions s LEFT JOIN builds b ON b.build_id = s.build_id WHERE "
-	    "s.session_id = ?");
+	    "s.deployment_id, s.entrypoint, s.event_id, b.artifact, "
+	    "s.is_durable FROM sessions s LEFT JOIN builds b ON b.build_id = "
+	    "s.build_id WHERE s.session_id = ?");
 	if (st == NULL)
 		return;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -533,6 +1192,8 @@ session_start_one(const char *id)
 	}
 	run = xcalloc(1, sizeof *run);
 	snprintf(run->id, sizeof run->id, "%s", id);
+	run->generation = ++run_generation;
+	run->durable = sqlite3_column_int(st, 5) != 0;
 	snprintf(run->deployment_id, sizeof run->deployment_id, "%s",
 	    sqlite3_column_text(st, 1) != NULL ? (const char *)
 	    sqlite3_column_text(st, 1) : "");
@@ -558,7 +1219,7 @@ session_start_one(const char *id)
 		event_id = xstrdup((const char *)sqlite3_column_text(st, 3));
 	event = session_event_json(event_id, id);
 
-	frame_begin(&fb, FRAME_RUN, 0, 5);
+	frame_begin(&fb, FRAME_RUN, 0, 8);
 	frame_pack_str(&fb, "session_id", id);
 	frame_pack_bin(&fb, "artifact", sqlite3_column_blob(st, 4),
 	    (size_t)sqlite3_column_bytes(st, 4));
@@ -566,6 +1227,10 @@ session_start_one(const char *id)
 	frame_pack_str(&fb, "event", event);
 	pack_env(&fb, project_id);
 	sqlite3_finalize(st);
+	frame_pack_bool(&fb, "durable", run->durable);
+	frame_pack_uint(&fb, "max_result_size",
+	    controller->config->workers_max_result_size);
+	run->last_seq = pack_history(&fb, id, run->durable);
 	frame = frame_finish(&fb, &len);
 
 	client = (struct pool_client){ session_message, session_gone, run };
@@ -574,8 +1239,9 @@ session_start_one(const char *id)
 	ms = controller->config->workers_session_timeout_ms;
 	event_add(run->timeout, &(struct timeval){ (time_t)(ms / 1000),
 	    (suseconds_t)(ms % 1000) * 1000 });
-	log_info("session %s running %s on worker %d", id, entry,
-	    (int)worker_pid(run->worker));
+	log_info("session %s running %s on worker %d%s", id, entry,
+	    (int)worker_pid(run->worker), run->last_seq > 0 ?
+	    " (replaying its history)" : "");
 	if (len > FRAME_DEFAULT_LIMIT)
 		worker_kill(run->worker, "the build is larger than a frame may "
 		    "be");
@@ -599,7 +1265,8 @@ session_schedule(void)
 	scheduling = 1;
 	while (pool_can_take(controller->pool)) {
 		sqlite3_stmt *st = store_prepare(controller->store, "SELECT "
-		    "session_id FROM sessions WHERE state = 'created' ORDER BY "
+		    "session_id FROM sessions WHERE state IN ('created', "
+		    "'running') AND on_worker = 0 AND wake_at IS NULL ORDER BY "
 		    "created_at, session_id LIMIT 1");
 		char id[64] = "";
 
@@ -632,12 +1299,6 @@ session_stop_write(struct store *s, void *arg, char **cause)
 	int rc = session_log_append(s, a->id, "STOP_REQUEST", data);
 
 	json_decref(data);
-	if (rc == 0 && a->created) {
-		data = json_pack("{s:s, s:s}", "state", "stopped", "reason",
-		    a->reason);
-		rc = session_set_state(s, a->id, "stopped", data);
-		json_decref(data);
-	}
 	if (rc != 0)
 		xasprintf(cause, "recording the stop failed");
 	return rc;
@@ -680,6 +1341,23 @@ session_stop(const char *id, int force, const char *reason, char **cause)
 		free(full);
 		return -1;
 	}
+	if (run == NULL) {
+		/* No worker (CREATED, or sleeping): it ends now. */
+		char deployment[64] = "";
+
+		st = store_prepare(controller->store, "SELECT deployment_id "
+		    "FROM sessions WHERE session_id = ?");
+		if (st != NULL) {
+			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) == SQLITE_ROW &&
+			    sqlite3_column_text(st, 0) != NULL)
+				snprintf(deployment, sizeof deployment, "%s",
+				    sqlite3_column_text(st, 0));
+			sqlite3_finalize(st);
+		}
+		session_end(id, deployment, "stopped", NULL, NULL, NULL,
+		    xstrdup(full));
+	}
 	if (run != NULL && run->stop_reason == NULL) {
 		run->stop_reason = xstrdup(full);
 		if (run->worker != NULL)
@@ -694,43 +1372,28 @@ session_stop(const char *id, int force, const char *reason, char **cause)
 static int
 session_recover_write(struct store *s, void *arg, char **cause)
 {
-	sqlite3_stmt *st = store_prepare(s, "SELECT session_id FROM sessions "
-	    "WHERE state = 'running'");
-	const char *why = "autokittehd stopped while the session was running; "
-	    "non-durable sessions do not resume";
-	int n = 0;
+	int64_t n = 0;
+	sqlite3_stmt *st;
 
+	store_count(s, "SELECT count(*) FROM sessions WHERE state = 'running'",
+	    &n);
+	/* Nothing runs on a worker yet: whatever said so is from before. */
+	st = store_prepare(s, "UPDATE sessions SET on_worker = 0 WHERE "
+	    "on_worker != 0");
 	if (st == NULL) {
 		xasprintf(cause, "the store is unavailable");
 		return -1;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		char id[64];
-		json_t *data;
-		sqlite3_stmt *up;
-
-		snprintf(id, sizeof id, "%s", sqlite3_column_text(st, 0));
-		up = store_prepare(s, "UPDATE sessions SET state = 'error', "
-		    "error = ?, updated_at = ? WHERE session_id = ?");
-		if (up == NULL)
-			continue;
-		sqlite3_bind_text(up, 1, why, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(up, 2, now_us());
-		sqlite3_bind_text(up, 3, id, -1, SQLITE_STATIC);
-		sqlite3_step(up);
-		sqlite3_finalize(up);
-		data = json_pack("{s:s, s:s}", "state", "error", "error", why);
-		session_log_append(s, id, "STATE", data);
-		json_decref(data);
-		n++;
-	}
+	sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (n > 0)
-		log_warning("%d sessions were running when autokittehd last "
-		    "stopped; they end in ERROR", n);
+		log_notice("%lld sessions were running when autokittehd last "
+		    "stopped; they resume (durable ones replay their history, "
+		    "others start again)", (long long)n);
 	return 0;
 }
 
+/* At start, before READY: re-arm sleepers; running sessions resume. */
 void
 session_recover(void)
 {
@@ -742,6 +1405,7 @@ session_recover(void)
 		free(cause);
 	}
 	store_flush(controller->store);
+	session_wake_rearm();
 }
 
 json_t *

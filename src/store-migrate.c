@@ -121,6 +121,31 @@ static const char *const migrations[] = {
 	"  data TEXT NOT NULL,"			/* JSON: {text} / {state, ...} */
 	"  PRIMARY KEY (session_id, seq)"
 	");",
+
+	/*
+	 * 3: durable sessions (docs/DURABILITY.md): the history of calls,
+	 * and when a sleeping session wakes up.
+	 */
+	"CREATE TABLE session_calls ("
+	"  session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"			/* activity | syscall */
+	"  state TEXT NOT NULL,"			/* started | waiting | completed */
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  args TEXT NOT NULL DEFAULT '',"	/* display summary */
+	"  value BLOB,"				/* activity: pickle of the result */
+	"  error BLOB,"				/* activity: pickle of the exception */
+	"  result TEXT,"			/* syscall: JSON */
+	"  summary TEXT NOT NULL DEFAULT '',"
+	"  started_at INTEGER,"
+	"  completed_at INTEGER,"
+	"  PRIMARY KEY (session_id, seq)"
+	");"
+	"ALTER TABLE sessions ADD COLUMN wake_at INTEGER;"
+	"ALTER TABLE sessions ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sessions ADD COLUMN on_worker INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX sessions_by_wake ON sessions(wake_at) WHERE wake_at IS NOT NULL;",
 };
 
 int

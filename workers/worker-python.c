@@ -12,7 +12,10 @@
  * ak_runner.run() and the result into BUILT or DONE. All the Python-level
  * logic lives in ak_runner.py; this file only converts between msgpack and
  * Python objects. The builtin module `_ak` gives the runner send_print(),
- * which turns print() and writes to sys.stdout/stderr into PRINT frames.
+ * which turns print() and writes to sys.stdout/stderr into PRINT frames,
+ * and, for durable sessions, call() (CALL), result() (RESULT, then block
+ * for its ACK) and syscall() (SYSCALL, then block for SYSCALL_RESULT, or
+ * exit at once on SUSPEND): see PROTOCOL.md and docs/DURABILITY.md.
  */
 #define PY_SSIZE_T_CLEAN
 #include "worker.h"
@@ -27,6 +30,9 @@
 static PyObject	*python_runner;		/* the ak_runner module */
 static int	 python_ipc_fd = -1;	/* where PRINT goes; -1 in the zygote */
 static uint32_t	 python_request_id;	/* RUN's id, echoed by PRINT */
+static struct worker_conn *python_conn;	/* RUN's connection (durable replies) */
+
+#define PYTHON_DEFAULT_MAX_RESULT	(1024 * 1024)
 
 /* str -> UTF-8 bytes, never failing on lone surrogates. New reference. */
 static PyObject *
@@ -103,9 +109,186 @@ ak_send_print(PyObject *self, PyObject *text)
 	Py_RETURN_NONE;
 }
 
+/*
+ * Block until the controller's reply to seq: a frame of type want (or,
+ * if suspend_ok, SUSPEND, which exits at once). Returns the message (the
+ * caller frees it). Anything else, EOF or a violation ends the worker: a
+ * durable session cannot continue without its reply.
+ */
+static void
+ak_wait_reply(uint16_t want, uint64_t seq, int suspend_ok,
+    struct frame_msg *msg)
+{
+	uint64_t	 got;
+	char		*cause = NULL;
+	int		 rc;
+
+	Py_BEGIN_ALLOW_THREADS
+	rc = worker_conn_recv(python_conn, msg, &cause);
+	Py_END_ALLOW_THREADS
+	if (rc == 0) {
+		log_warning("worker %ld: EOF waiting for %s %llu; exiting",
+		    (long)getpid(), frame_type_name(want),
+		    (unsigned long long)seq);
+		_exit(1);
+	}
+	if (rc == -1) {
+		log_error("worker %ld: waiting for %s %llu: %s",
+		    (long)getpid(), frame_type_name(want),
+		    (unsigned long long)seq, cause);
+		_exit(1);
+	}
+	if (msg->header.type != want &&
+	    !(suspend_ok && msg->header.type == FRAME_SUSPEND)) {
+		log_error("worker %ld: got %s while waiting for %s %llu",
+		    (long)getpid(), frame_type_name(msg->header.type),
+		    frame_type_name(want), (unsigned long long)seq);
+		_exit(1);
+	}
+	if (frame_get_uint(msg, "seq", 1, &got, &cause) != 0) {
+		log_error("worker %ld: %s", (long)getpid(), cause);
+		_exit(1);
+	}
+	if (got != seq) {
+		log_error("worker %ld: got %s %llu while waiting for %s %llu",
+		    (long)getpid(), frame_type_name(msg->header.type),
+		    (unsigned long long)got, frame_type_name(want),
+		    (unsigned long long)seq);
+		_exit(1);
+	}
+	if (msg->header.type == FRAME_SUSPEND) {
+		if (frame_msg_end(msg, &cause) != 0) {
+			log_error("worker %ld: %s", (long)getpid(), cause);
+			_exit(1);
+		}
+		log_debug("worker %ld: suspended at %llu", (long)getpid(),
+		    (unsigned long long)seq);
+		_exit(0);	/* resumed later by replay; nothing to flush */
+	}
+}
+
+static int
+ak_check_durable(void)
+{
+	if (python_ipc_fd == -1 || python_conn == NULL) {
+		PyErr_SetString(PyExc_RuntimeError,
+		    "not in a session worker");
+		return -1;
+	}
+	return 0;
+}
+
+/* _ak.call(seq, name, args): CALL, an activity starts. */
+static PyObject *
+ak_call(PyObject *self, PyObject *args)
+{
+	struct frame_builder	 fb;
+	unsigned long long	 seq;
+	PyObject		*name, *summary;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "KUU", &seq, &name, &summary) ||
+	    ak_check_durable() != 0)
+		return NULL;
+	frame_begin(&fb, FRAME_CALL, python_request_id, 3);
+	frame_pack_uint(&fb, "seq", seq);
+	python_pack_pystr(&fb, "name", name);
+	python_pack_pystr(&fb, "args", summary);
+	worker_send(python_ipc_fd, &fb);
+	Py_RETURN_NONE;
+}
+
+/* _ak.result(seq, name, summary, value=None, error=None): RESULT, then
+ * block until its ACK. */
+static PyObject *
+ak_result(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+	static char		*kwlist[] = { "seq", "name", "summary", "value",
+				    "error", NULL };
+	struct frame_builder	 fb;
+	struct frame_msg	 msg;
+	unsigned long long	 seq;
+	PyObject		*name, *summary, *value = Py_None;
+	PyObject		*error = Py_None, *blob;
+	char			*cause = NULL;
+
+	(void)self;
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "KUU|OO", kwlist,
+	    &seq, &name, &summary, &value, &error) ||
+	    ak_check_durable() != 0)
+		return NULL;
+	if ((value == Py_None) == (error == Py_None)) {
+		PyErr_SetString(PyExc_TypeError,
+		    "exactly one of value and error is needed");
+		return NULL;
+	}
+	blob = value != Py_None ? value : error;
+	if (!PyBytes_Check(blob)) {
+		PyErr_SetString(PyExc_TypeError, "value/error must be bytes");
+		return NULL;
+	}
+	frame_begin(&fb, FRAME_RESULT, python_request_id, 4);
+	frame_pack_uint(&fb, "seq", seq);
+	python_pack_pystr(&fb, "name", name);
+	python_pack_pystr(&fb, "summary", summary);
+	frame_pack_bin(&fb, value != Py_None ? "value" : "error",
+	    PyBytes_AS_STRING(blob), (size_t)PyBytes_GET_SIZE(blob));
+	worker_send(python_ipc_fd, &fb);
+
+	ak_wait_reply(FRAME_ACK, seq, 0, &msg);
+	if (frame_msg_end(&msg, &cause) != 0) {
+		log_error("worker %ld: %s", (long)getpid(), cause);
+		_exit(1);
+	}
+	frame_msg_free(&msg);
+	Py_RETURN_NONE;
+}
+
+/* _ak.syscall(seq, name, args_json) -> result JSON text; SUSPEND exits. */
+static PyObject *
+ak_syscall(PyObject *self, PyObject *args)
+{
+	struct frame_builder	 fb;
+	struct frame_msg	 msg;
+	unsigned long long	 seq;
+	PyObject		*name, *json, *r;
+	char			*cause = NULL, *result = NULL;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "KUU", &seq, &name, &json) ||
+	    ak_check_durable() != 0)
+		return NULL;
+	frame_begin(&fb, FRAME_SYSCALL, python_request_id, 3);
+	frame_pack_uint(&fb, "seq", seq);
+	python_pack_pystr(&fb, "name", name);
+	python_pack_pystr(&fb, "args", json);
+	worker_send(python_ipc_fd, &fb);
+
+	ak_wait_reply(FRAME_SYSCALL_RESULT, seq, 1, &msg);
+	if (frame_get_str(&msg, "result", 1, &result, &cause) != 0 ||
+	    frame_msg_end(&msg, &cause) != 0) {
+		log_error("worker %ld: %s", (long)getpid(), cause);
+		_exit(1);
+	}
+	frame_msg_free(&msg);
+	r = PyUnicode_DecodeUTF8(result, (Py_ssize_t)strlen(result),
+	    "strict");
+	free(result);
+	return r;
+}
+
 static PyMethodDef ak_methods[] = {
 	{ "send_print", ak_send_print, METH_O,
 	  "Send text to the session log (one PRINT frame)." },
+	{ "call", ak_call, METH_VARARGS,
+	  "call(seq, name, args): send CALL (an activity starts)." },
+	{ "result", (PyCFunction)(void (*)(void))ak_result,
+	  METH_VARARGS | METH_KEYWORDS,
+	  "result(seq, name, summary, value=None, error=None): send RESULT "
+	  "and wait for its ACK." },
+	{ "syscall", ak_syscall, METH_VARARGS,
+	  "syscall(seq, name, args_json): send SYSCALL and return the "
+	  "result's JSON text; exits on SUSPEND." },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -455,10 +638,138 @@ python_send_done_error(int fd, uint32_t id, const char *error)
 	worker_send(fd, &fb);
 }
 
-int
-python_run(int fd, struct frame_msg *msg, const char *tmpdir, char **cause)
+/* A msgpack str/bin as a Python str/bytes (new reference); *why on NULL. */
+static PyObject *
+python_history_field(const msgpack_object *v, int want_str)
 {
-	const msgpack_object	*envmap;
+	if (want_str)
+		return PyUnicode_DecodeUTF8(v->via.str.ptr, v->via.str.size,
+		    "strict");
+	return PyBytes_FromStringAndSize(v->via.bin.ptr, v->via.bin.size);
+}
+
+/*
+ * RUN's history: entry i is {seq = i + 1, name str, and exactly one of
+ * value bin, error bin, result str}, nothing else. A list of dicts with
+ * the same keys, or NULL with *cause.
+ */
+static PyObject *
+python_history(const msgpack_object *arr, char **cause)
+{
+	static const struct {
+		const char	*key;
+		msgpack_object_type type;
+	} fields[] = {
+		{ "seq", MSGPACK_OBJECT_POSITIVE_INTEGER },
+		{ "name", MSGPACK_OBJECT_STR },
+		{ "value", MSGPACK_OBJECT_BIN },
+		{ "error", MSGPACK_OBJECT_BIN },
+		{ "result", MSGPACK_OBJECT_STR },
+	};
+	PyObject	*list, *d = NULL, *v;
+	uint32_t	 i, j;
+	size_t		 f;
+
+	if ((list = PyList_New(0)) == NULL)
+		goto python;
+	for (i = 0; i < arr->via.array.size; i++) {
+		const msgpack_object *e = &arr->via.array.ptr[i];
+		int seen[nitems(fields)] = { 0 };
+
+		if (e->type != MSGPACK_OBJECT_MAP) {
+			xasprintf(cause, "RUN history entry %u is not a map",
+			    i);
+			goto fail;
+		}
+		if ((d = PyDict_New()) == NULL)
+			goto python;
+		for (j = 0; j < e->via.map.size; j++) {
+			const msgpack_object *k = &e->via.map.ptr[j].key;
+			const msgpack_object *val = &e->via.map.ptr[j].val;
+
+			for (f = 0; f < nitems(fields); f++) {
+				if (k->via.str.size == strlen(fields[f].key) &&
+				    memcmp(k->via.str.ptr, fields[f].key,
+				    k->via.str.size) == 0)
+					break;
+			}
+			if (f == nitems(fields)) {
+				xasprintf(cause, "RUN history entry %u has an "
+				    "unexpected field \"%.*s\"", i,
+				    (int)(k->via.str.size > 64 ? 64 :
+				    k->via.str.size), k->via.str.ptr);
+				goto fail;
+			}
+			if (val->type != fields[f].type) {
+				xasprintf(cause, "RUN history entry %u: field "
+				    "\"%s\" has the wrong type", i,
+				    fields[f].key);
+				goto fail;
+			}
+			seen[f] = 1;
+			if (f == 0) {
+				if (val->via.u64 != (uint64_t)i + 1) {
+					xasprintf(cause, "RUN history entry %u "
+					    "has seq %llu, not %u", i,
+					    (unsigned long long)val->via.u64,
+					    i + 1);
+					goto fail;
+				}
+				v = PyLong_FromUnsignedLongLong(val->via.u64);
+			} else if (fields[f].type == MSGPACK_OBJECT_STR &&
+			    memchr(val->via.str.ptr, '\0',
+			    val->via.str.size) != NULL) {
+				xasprintf(cause, "RUN history entry %u: field "
+				    "\"%s\" contains a NUL", i, fields[f].key);
+				goto fail;
+			} else
+				v = python_history_field(val,
+				    fields[f].type == MSGPACK_OBJECT_STR);
+			if (v == NULL ||
+			    PyDict_SetItemString(d, fields[f].key, v) != 0) {
+				Py_XDECREF(v);
+				goto python;
+			}
+			Py_DECREF(v);
+		}
+		if (!seen[0] || !seen[1]) {
+			xasprintf(cause, "RUN history entry %u lacks \"%s\"",
+			    i, seen[0] ? "name" : "seq");
+			goto fail;
+		}
+		if (seen[2] + seen[3] + seen[4] != 1) {
+			xasprintf(cause, "RUN history entry %u needs exactly "
+			    "one of \"value\", \"error\" and \"result\"", i);
+			goto fail;
+		}
+		if (PyList_Append(list, d) != 0)
+			goto python;
+		Py_CLEAR(d);
+	}
+	return list;
+
+python:
+	{
+		char *why = python_error_text();
+
+		xasprintf(cause, "RUN history: %s", why);
+		free(why);
+	}
+fail:
+	Py_XDECREF(d);
+	Py_XDECREF(list);
+	return NULL;
+}
+
+int
+python_run(struct worker_conn *conn, struct frame_msg *msg,
+    const char *tmpdir, char **cause)
+{
+	const msgpack_object	*envmap, *histarr = NULL;
+	uint64_t		 max_result = PYTHON_DEFAULT_MAX_RESULT;
+	int			 durable = 0, fd = conn->fd;
+	PyObject		*history = NULL, *args = NULL, *kwargs = NULL;
+	PyObject		*fn = NULL;
 	const uint8_t		*artifact;
 	size_t			 artifact_len;
 	struct frame_builder	 fb;
@@ -476,18 +787,43 @@ python_run(int fd, struct frame_msg *msg, const char *tmpdir, char **cause)
 	    frame_get_str(msg, "event", 1, &event, cause) != 0 ||
 	    frame_get_object(msg, "env", 1, MSGPACK_OBJECT_MAP, &envmap,
 	    cause) != 0 ||
+	    frame_get_bool(msg, "durable", 0, &durable, cause) != 0 ||
+	    frame_get_uint(msg, "max_result_size", 0, &max_result,
+	    cause) != 0 ||
+	    frame_get_object(msg, "history", 0, MSGPACK_OBJECT_ARRAY,
+	    &histarr, cause) != 0 ||
 	    frame_msg_end(msg, cause) != 0)
 		goto out;
+	if (max_result == 0)
+		max_result = PYTHON_DEFAULT_MAX_RESULT;
+	/* A RESULT must fit in one frame with room for its other fields. */
+	if (max_result > FRAME_DEFAULT_LIMIT - 65536)
+		max_result = FRAME_DEFAULT_LIMIT - 65536;
 	if ((env = python_dict(envmap, 1, "RUN env", cause)) == NULL)
 		goto out;
+	if (histarr != NULL)
+		history = python_history(histarr, cause);
+	else
+		history = PyList_New(0);
+	if (history == NULL) {
+		if (*cause == NULL)
+			*cause = python_error_text();
+		goto out;
+	}
 	python_ipc_fd = fd;
+	python_conn = conn;
 	python_request_id = id;
 	if (python_enter(env, tmpdir, cause) != 0)
 		goto out;
 
-	r = PyObject_CallMethod(python_runner, "run", "y#sss",
-	    (const char *)artifact, (Py_ssize_t)artifact_len, entrypoint,
-	    event, session_id);
+	fn = PyObject_GetAttrString(python_runner, "run");
+	args = Py_BuildValue("(y#sss)", (const char *)artifact,
+	    (Py_ssize_t)artifact_len, entrypoint, event, session_id);
+	kwargs = Py_BuildValue("{sOsOsK}", "durable",
+	    durable ? Py_True : Py_False, "history", history,
+	    "max_result_size", (unsigned long long)max_result);
+	if (fn != NULL && args != NULL && kwargs != NULL)
+		r = PyObject_Call(fn, args, kwargs);
 	if (r == NULL || !PyArg_ParseTuple(r, "pOOO", &ok, &value, &error,
 	    &traceback)) {
 		why = python_error_text();
@@ -514,6 +850,10 @@ python_run(int fd, struct frame_msg *msg, const char *tmpdir, char **cause)
 
 out:
 	Py_XDECREF(r);
+	Py_XDECREF(fn);
+	Py_XDECREF(args);
+	Py_XDECREF(kwargs);
+	Py_XDECREF(history);
 	Py_XDECREF(env);
 	free(session_id);
 	free(entrypoint);

@@ -111,7 +111,7 @@ worker_child(int fd, const struct sandbox_params *sp)
 		rc = python_build(WORKER_IPC_FD, &msg, sp->tmpdir, &cause);
 		break;
 	case FRAME_RUN:
-		rc = python_run(WORKER_IPC_FD, &msg, sp->tmpdir, &cause);
+		rc = python_run(&conn, &msg, sp->tmpdir, &cause);
 		break;
 	default:
 		xasprintf(&cause, "unexpected %s",

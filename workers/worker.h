@@ -54,6 +54,8 @@ int python_call_quietly(const char *name);
 void python_warm(void);
 /* Run one job message in a sandboxed child; sends BUILT or DONE. */
 int python_build(int fd, struct frame_msg *, const char *tmpdir, char **cause);
-int python_run(int fd, struct frame_msg *, const char *tmpdir, char **cause);
+/* RUN may block reading conn for ACK/SYSCALL_RESULT/SUSPEND (durable). */
+int python_run(struct worker_conn *, struct frame_msg *, const char *tmpdir,
+    char **cause);
 
 #endif

@@ -405,7 +405,7 @@ wait_until() {
 # session_result ID: the JSON text of a completed session's return value,
 # from its log ("completed: return value JSON").
 session_result() {
-	ak session log "$1" | sed -n 's/.*STATE  completed: return value //p'
+	ak session log "$1" | sed -n 's/.*STATE  *completed: return value //p'
 }
 
 # assert_healthy: the daemon answers akctl status and /healthz.

@@ -99,6 +99,8 @@ START_TEST(defaults)
 	assert_value(&cf, "workers", "session_timeout", "1h");
 	assert_value(&cf, "workers", "memory_limit", "1GiB");
 	assert_value(&cf, "workers", "cpu_limit", "10m");
+	assert_value(&cf, "workers", "evict_after", "10s");
+	assert_value(&cf, "workers", "max_result_size", "1MiB");
 	assert_value(&cf, "webhooks", "max_body_size", "512KiB");
 	ck_assert_ptr_null(cf.file);
 	ck_assert_int_eq(cf.synchronous, STORE_SYNC_FULL);
@@ -124,7 +126,7 @@ START_TEST(option_table)
 		n++;
 	}
 	ck_assert_uint_eq(n, config_option_count());
-	ck_assert_uint_eq(n, 17);
+	ck_assert_uint_eq(n, 19);
 	ck_assert_ptr_null(config_option_at(n));
 	ck_assert_ptr_null(config_option_at((size_t)-1));
 }

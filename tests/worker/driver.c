@@ -1,13 +1,21 @@
 /*
  * driver.c: a stand-in controller for testing autokitteh-worker by hand.
  *
- *   driver [-v] [-u uid] [-g gid] [-m bytes] [-c seconds] [-e K=V]...
+ *   driver [-DSv] [-u uid] [-g gid] [-m bytes] [-c seconds] [-e K=V]...
+ *       [-H history] [-R record] [-M max_result_size]
  *       WORKER PYTHONPATH DIR [ENTRYPOINT [EVENT_JSON]]
  *
  * Starts `WORKER --zygote` with a socketpair on fd 3, builds every file
  * under DIR in one spawned worker, and, given ENTRYPOINT, runs it in a
  * second one. Every frame received is printed on one line as
  * "TYPE key=value ..." (strings C-escaped), plus timings on "TIME" lines.
+ *
+ * -D makes the session durable and the driver a durable controller: it
+ * answers ACK to every RESULT and SYSCALL_RESULT "null" to every SYSCALL
+ * (SUSPEND instead with -S). -R FILE records the history (each RESULT as
+ * {seq, name, value|error}, each SYSCALL as {seq, name, result: "null"}),
+ * one msgpack map after another; -H FILE sends such a file as RUN's
+ * history. -M sets RUN's max_result_size.
  * Built by workers/tests/build-driver.sh; used by the *.sh tests here.
  */
 #include "common.h"
@@ -32,6 +40,10 @@ static uint64_t			 opt_mem, opt_cpu;
 static char			*opt_env[64];
 static int			 opt_nenv;
 static const char		*files_dir;
+static int			 opt_durable, opt_suspend;
+static const char		*opt_history, *opt_record;
+static uint64_t			 opt_max_result;
+static FILE			*record;
 static char			*paths[256];
 static uint8_t			*contents[256];
 static size_t			 lens[256], nfiles;
@@ -218,6 +230,126 @@ spawn(struct frame_reader *r)
 	return sv[0];
 }
 
+/* Record one history entry: the frame's seq and name, plus a blob or
+ * the syscall's result. */
+static void
+record_entry(struct frame_msg *m, const char *syscall_result)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	const msgpack_object *seq = NULL, *name = NULL, *blob = NULL;
+	const char	*blobkey = NULL;
+	uint32_t	 i;
+
+	if (record == NULL)
+		return;
+	for (i = 0; i < m->map->size; i++) {
+		const msgpack_object_kv *kv = &m->map->ptr[i];
+		const char *k = kv->key.via.str.ptr;
+		size_t n = kv->key.via.str.size;
+
+		if (n == 3 && memcmp(k, "seq", 3) == 0)
+			seq = &kv->val;
+		else if (n == 4 && memcmp(k, "name", 4) == 0)
+			name = &kv->val;
+		else if ((n == 5 && memcmp(k, "value", 5) == 0) ||
+		    (n == 5 && memcmp(k, "error", 5) == 0)) {
+			blob = &kv->val;
+			blobkey = memcmp(k, "value", 5) == 0 ? "value" : "error";
+		}
+	}
+	if (seq == NULL || name == NULL ||
+	    (syscall_result == NULL && blob == NULL))
+		fatalx("cannot record a %s", frame_type_name(m->header.type));
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	msgpack_pack_str_with_body(&pk, "seq", 3);
+	msgpack_pack_object(&pk, *seq);
+	msgpack_pack_str_with_body(&pk, "name", 4);
+	msgpack_pack_object(&pk, *name);
+	if (syscall_result != NULL) {
+		msgpack_pack_str_with_body(&pk, "result", 6);
+		msgpack_pack_str_with_body(&pk, syscall_result,
+		    strlen(syscall_result));
+	} else {
+		msgpack_pack_str_with_body(&pk, blobkey, 5);
+		msgpack_pack_object(&pk, *blob);
+	}
+	fwrite(sb.data, 1, sb.size, record);
+	fflush(record);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* The durable controller's side: ACK a RESULT, answer a SYSCALL. */
+static void
+answer(int fd, struct frame_msg *m)
+{
+	struct frame_builder	 fb;
+	uint64_t		 seq;
+	char			*cause = NULL;
+
+	if (m->header.type != FRAME_RESULT && m->header.type != FRAME_SYSCALL)
+		return;
+	if (frame_get_uint(m, "seq", 1, &seq, &cause) != 0)
+		fatalx("%s", cause);
+	if (m->header.type == FRAME_RESULT) {
+		record_entry(m, NULL);
+		frame_begin(&fb, FRAME_ACK, 0, 1);
+		frame_pack_uint(&fb, "seq", seq);
+	} else if (opt_suspend) {
+		record_entry(m, "null");
+		frame_begin(&fb, FRAME_SUSPEND, 0, 1);
+		frame_pack_uint(&fb, "seq", seq);
+	} else {
+		record_entry(m, "null");
+		frame_begin(&fb, FRAME_SYSCALL_RESULT, 0, 2);
+		frame_pack_uint(&fb, "seq", seq);
+		frame_pack_str(&fb, "result", "null");
+	}
+	send_builder(fd, &fb, -1);
+}
+
+/* Pack the -H file's maps as RUN's history array. */
+static void
+pack_history(struct frame_builder *fb)
+{
+	msgpack_unpacker	 u;
+	msgpack_unpacked	 o;
+	FILE			*f;
+	char			 buf[65536];
+	size_t			 n, count = 0;
+	msgpack_sbuffer		 items;
+	msgpack_packer		 ipk;
+
+	msgpack_sbuffer_init(&items);
+	msgpack_packer_init(&ipk, &items, msgpack_sbuffer_write);
+	if (opt_history != NULL) {
+		if ((f = fopen(opt_history, "rb")) == NULL)
+			fatal("%s", opt_history);
+		msgpack_unpacker_init(&u, MSGPACK_UNPACKER_INIT_BUFFER_SIZE);
+		msgpack_unpacked_init(&o);
+		while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+			msgpack_unpacker_reserve_buffer(&u, n);
+			memcpy(msgpack_unpacker_buffer(&u), buf, n);
+			msgpack_unpacker_buffer_consumed(&u, n);
+			while (msgpack_unpacker_next(&u, &o) ==
+			    MSGPACK_UNPACK_SUCCESS) {
+				msgpack_pack_object(&ipk, o.data);
+				count++;
+			}
+		}
+		msgpack_unpacked_destroy(&o);
+		msgpack_unpacker_destroy(&u);
+		fclose(f);
+	}
+	frame_pack_key(fb, "history");
+	msgpack_pack_array(&fb->pk, count);
+	if (items.size > 0)
+		msgpack_sbuffer_write(&fb->sbuf, items.data, items.size);
+	msgpack_sbuffer_destroy(&items);
+}
+
 /* Print worker frames until EOF; keep the artifact of a BUILT. */
 static void
 drain(int fd, struct frame_reader *r, uint8_t **artifact, size_t *alen)
@@ -229,6 +361,8 @@ drain(int fd, struct frame_reader *r, uint8_t **artifact, size_t *alen)
 
 	while (recv_msg(fd, r, &m)) {
 		print_msg("worker", &m);
+		if (opt_durable)
+			answer(fd, &m);
 		if (artifact != NULL && m.header.type == FRAME_BUILT &&
 		    frame_get_bool(&m, "ok", 1, &ok, &cause) == 0 && ok &&
 		    frame_get_bin(&m, "artifact", 1, &a, alen, &cause) == 0) {
@@ -277,9 +411,14 @@ main(int argc, char **argv)
 	double			 t0;
 	char			*e;
 
-	while ((ch = getopt(argc, argv, "c:e:g:m:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:De:g:H:m:M:R:Su:v")) != -1) {
 		switch (ch) {
 		case 'c': opt_cpu = strtoull(optarg, NULL, 10); break;
+		case 'D': opt_durable = 1; break;
+		case 'H': opt_history = optarg; break;
+		case 'M': opt_max_result = strtoull(optarg, NULL, 10); break;
+		case 'R': opt_record = optarg; break;
+		case 'S': opt_suspend = 1; break;
 		case 'e': opt_env[opt_nenv++] = optarg; break;
 		case 'g': opt_gid = strtoull(optarg, NULL, 10); break;
 		case 'm': opt_mem = strtoull(optarg, NULL, 10); break;
@@ -341,7 +480,15 @@ main(int argc, char **argv)
 			expect_zygote(FRAME_EXITED);
 			return 1;
 		}
-		frame_begin(&fb, FRAME_RUN, 8, 5);
+		if (opt_record != NULL &&
+		    (record = fopen(opt_record, "wb")) == NULL)
+			fatal("%s", opt_record);
+		frame_begin(&fb, FRAME_RUN, 8, opt_durable ? 8 : 5);
+		if (opt_durable) {
+			frame_pack_bool(&fb, "durable", 1);
+			frame_pack_uint(&fb, "max_result_size", opt_max_result);
+			pack_history(&fb);
+		}
 		frame_pack_str(&fb, "session_id", "ses_1");
 		frame_pack_bin(&fb, "artifact", artifact, alen);
 		frame_pack_str(&fb, "entrypoint", entry);
@@ -361,6 +508,8 @@ main(int argc, char **argv)
 		printf("TIME run %.2f ms\n", now_ms() - t0);
 	}
 	free(artifact);
+	if (record != NULL)
+		fclose(record);
 	close(zfd);
 	waitpid(pid, &ch, 0);
 	printf("zygote exit status 0x%x\n", ch);

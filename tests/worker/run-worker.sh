@@ -15,8 +15,9 @@ D=$build/tests/worker/driver
 [ -x "$D" ] || { echo "run-worker: $D is not built" >&2; exit 1; }
 progs=$here/programs
 out=$(mktemp)
+hist=$(mktemp -d)
 failed=0
-trap 'rm -f "$out"' EXIT
+trap 'rm -f "$out"; rm -rf "$hist"' EXIT
 
 # check NAME PATTERN: the last driver output must match the extended regex.
 check() {
@@ -24,6 +25,23 @@ check() {
 		echo "ok   $1"
 	else
 		echo "FAIL $1 (wanted /$2/)"; sed 's/^/     | /' "$out"; failed=1
+	fi
+}
+# nocheck NAME PATTERN: the last driver output must not match.
+nocheck() {
+	if grep -Eq -- "$2" "$out"; then
+		echo "FAIL $1 (unwanted /$2/)"; sed 's/^/     | /' "$out"; failed=1
+	else
+		echo "ok   $1"
+	fi
+}
+# count NAME N PATTERN: exactly N lines match.
+count() {
+	n=$(grep -Ec -- "$3" "$out")
+	if [ "$n" = "$2" ]; then
+		echo "ok   $1"
+	else
+		echo "FAIL $1 ($n lines, wanted $2: /$3/)"; sed 's/^/     | /' "$out"; failed=1
 	fi
 }
 # alive PID: running and not a zombie (init may be slow to reap).
@@ -36,8 +54,8 @@ drive_prog() { d=$1; shift; "$D" "$W" "$P" "$progs/$d" "$@" >"$out" 2>&1; }
 
 drive_prog hello program.py:on_hook \
     '{"data":{"x":1},"event_id":"e1","event_type":"post","session_id":"s1"}'
-check "zygote handshake" '^zygote HELLO version=1 role="zygote"'
-check "worker handshake" '^worker HELLO version=1 role="worker"'
+check "zygote handshake" '^zygote HELLO version=2 role="zygote"'
+check "worker handshake" '^worker HELLO version=2 role="worker"'
 check "build exports" 'BUILT ok=true artifact=<[0-9]+ bytes> exports=\[\{"file": "helper.py", "name": "greet", "line": 1\}'
 check "print to PRINT" '^worker PRINT text="hello post 1"$'
 check "stderr to PRINT" '^worker PRINT text="to stderr"$'
@@ -98,6 +116,89 @@ else
 fi
 "$D" "$W" "$P" "$progs/limits" program.py:files >"$out" 2>&1
 check "tempfile in the session dir" 'DONE ok=true value="\[\\"/tmp/akdriver-[0-9-]+/tmp'
+
+# Durable sessions: the driver acts as the controller (-D), ACKs every
+# RESULT, answers every SYSCALL (or SUSPENDs it, -S), records the history
+# (-R) and sends one (-H).
+dur() { e=$1; shift; "$D" -D "$@" "$W" "$P" "$progs/durable" "program.py:$e" >"$out" 2>&1; }
+done_line() { grep '^worker DONE' "$out"; }
+
+dur main -R "$hist/main"
+check "activity: random.random" '^worker CALL seq=1 name="random.Random.random" args=""$'
+check "activity: result pickled" '^worker RESULT seq=1 name="random.Random.random" summary="0\.[0-9]+" value=<[0-9]+ bytes>$'
+check "activity: time.time" '^worker CALL seq=2 name="time.time" args=""$'
+check "@activity: one call" '^worker CALL seq=3 name="program.roll" args="3"$'
+count "no CALL for helpers, json, len, inside @activity or @inhibit_activities" 3 '^worker CALL '
+check "time.sleep: sleep syscall" '^worker SYSCALL seq=4 name="sleep" args="\{\\"seconds\\": 1\}"$'
+check "durable: prints live" '^worker PRINT text="start"$'
+check "durable: done" '^worker DONE ok=true value=.*\\"h\\": 42, \\"n\\": 8, .*\\"q\\": true'
+first=$(done_line)
+
+dur main -H "$hist/main"
+count "replay: no CALL, RESULT or SYSCALL" 0 '^worker (CALL|RESULT|SYSCALL) '
+nocheck "replay: prints not re-sent" '^worker PRINT text="start"$'
+check "replay: prints after the history are live" '^worker PRINT text="end 42 8"$'
+if [ -n "$first" ] && [ "$(done_line)" = "$first" ]; then
+	echo "ok   replay: same return value"
+else
+	echo "FAIL replay: same return value"; echo "     | $first"; sed 's/^/     | /' "$out"; failed=1
+fi
+
+dur other -H "$hist/main"
+check "nondeterminism" '^worker DONE ok=false error="nondeterminism at call #1: history has random.Random.random, code called time.time" traceback=".*line 38, in other'
+
+dur unpicklable
+check "unpicklable generator" 'DONE ok=false error="the result of program.gen \(a generator\) cannot be pickled: .*; wrap the code that makes and uses it in one function decorated with @autokitteh.activity"'
+dur lam
+check "unpicklable lambda" 'DONE ok=false error="the result of program.make_lambda \(a function\) cannot be pickled: '
+dur too_big -M 100
+check "max_result_size" 'DONE ok=false error="the result of program.big is [0-9]+ bytes, over workers.max_result_size \(100 bytes\)"'
+
+dur errors -R "$hist/errors"
+check "activity error: pickled" '^worker RESULT seq=1 name="program.fails" summary="ValueError: nope" error=<[0-9]+ bytes>$'
+check "activity error: re-raised" 'DONE ok=true value="\\"caught nope\\""'
+dur errors -H "$hist/errors"
+count "activity error: replayed" 0 '^worker (CALL|RESULT) '
+check "activity error: raised again" 'DONE ok=true value="\\"caught nope\\""'
+
+dur boom
+check "traceback: user frames, right lines" 'DONE ok=false error="KeyError: '"'b'"'" traceback="Traceback \(most recent call last\):\\n  File \\"program.py\\", line 83, in boom\\n.*File \\"helper.py\\", line 7, in fail\\n.*KeyError: '"'b'"'\\n"$'
+nocheck "traceback: no runtime frames" 'ak_runner|_ak_call'
+dur amain
+check "async activity" '^worker CALL seq=1 name="program.fetch" args="41"$'
+check "async activity value" 'DONE ok=true value="42"'
+dur methods
+count "methods, super(), builtins: no CALL" 0 '^worker CALL '
+check "methods, super(), builtins" 'DONE ok=true value="\[\\"child\+base\\", \[\\"a\\", \\"b\\"\], \[\[\\"x\\", 1\], \[\\"y\\", 2\]\], \\"ses_1\\"\]"'
+
+dur whole
+count "@activity handler: one activity" 1 '^worker CALL seq=1 name="program.whole"'
+count "@activity handler: nothing else" 1 '^worker CALL '
+check "@activity handler: value" 'DONE ok=true value="\[true, true\]"'
+
+dur main -S -R "$hist/suspend"
+check "suspend: the sleep syscall" '^worker SYSCALL seq=4 name="sleep"'
+nocheck "suspend: no DONE" '^worker DONE'
+check "suspend: exit 0" 'EXITED pid=[0-9]+ code=0 signal=0'
+dur main -H "$hist/suspend"
+count "resume: replayed to the sleep" 0 '^worker (CALL|RESULT|SYSCALL) '
+check "resume: done" '^worker PRINT text="end 42 8"$'
+check "resume: done" 'DONE ok=true'
+
+# Malformed histories: the worker refuses the RUN (exit 1, no DONE).
+# {seq: 1, name: "x", value: bin 0x00, result: "null"}
+printf '\204\243seq\001\244name\241x\245value\304\001\000\246result\244null' >"$hist/two"
+dur main -H "$hist/two"
+check "history: exactly one of value/error/result" 'EXITED pid=[0-9]+ code=1 signal=0'
+nocheck "history: exactly one of value/error/result (no DONE)" '^worker DONE'
+# {seq: 2, name: "x", result: "null"} as the first entry
+printf '\203\243seq\002\244name\241x\246result\244null' >"$hist/seq"
+dur main -H "$hist/seq"
+check "history: seq must be 1, 2, ..." 'EXITED pid=[0-9]+ code=1 signal=0'
+
+drive_prog durable program.py:main
+count "non-durable: no CALL or SYSCALL" 0 '^worker (CALL|RESULT|SYSCALL) '
+check "non-durable: done" 'DONE ok=true'
 
 # The controller dies (SIGKILL) while a session runs: everything goes.
 "$D" "$W" "$P" "$progs/hello" program.py:sleep >"$out" 2>&1 &

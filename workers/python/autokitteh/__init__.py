@@ -3,11 +3,10 @@
 The names and signatures follow AutoKitteh's Python SDK (the `autokitteh`
 package on PyPI), so programs written for AutoKitteh import unchanged.
 
-What works today: AttrDict, Event, Signal, the errors, get_webhook_url, and
-the activity decorators. Sessions currently run non-durably, so a function
-marked @activity simply runs in place; that is exactly what a durable
-session does on first execution too, so nothing observable is skipped.
-The decorators record their marks for the durable runtime to come.
+What works today: AttrDict, Event, Signal, the errors, get_webhook_url,
+and the durable-session controls activity, inhibit_activities and
+register_no_activity (read by ak_runner's call intercept; in non-durable
+sessions every call runs directly and they change nothing).
 
 Everything that needs the server (events, signals, child sessions, the
 value store, outcomes) raises AutoKittehError("<name> is not supported
@@ -67,29 +66,72 @@ class Signal:
     payload: Any = None
 
 
-# Marks for the durable runtime (see the module docstring).
+# Marks and state shared with the durable runtime (ak_runner._ak_call).
 ACTIVITY_MARK = "__ak_activity__"
 INHIBIT_MARK = "__ak_inhibit_activities__"
-_no_activity = []
+
+
+class _Durable:
+    """Counters the runtime reads on every intercepted call."""
+    inhibit = 0                 # depth of @inhibit_activities functions
+    no_activity_ids = set()     # id() of registered callables and classes
+    no_activity_objs = []       # ... kept alive here
+    no_activity_modules = set() # registered module names
+
+
+_durable = _Durable
 
 
 def activity(fn):
-    """Run the whole function as one activity in durable sessions."""
+    """Run the whole function as one activity in durable sessions: its
+    inner calls run directly, and only its return value (or exception)
+    is recorded, so it must pickle. Called from code the runtime does not
+    intercept (module level), it simply runs."""
     setattr(fn, ACTIVITY_MARK, True)
     return fn
 
 
 def inhibit_activities(fn):
-    """Make no activities inside the function in durable sessions."""
-    setattr(fn, INHIBIT_MARK, True)
-    return fn
+    """Make no activities inside the function in durable sessions: every
+    call in it runs directly, again on replay."""
+    import functools
+    import inspect
+
+    if inspect.iscoroutinefunction(fn):
+        @functools.wraps(fn)
+        async def wrapper(*args, **kwargs):
+            _Durable.inhibit += 1
+            try:
+                return await fn(*args, **kwargs)
+            finally:
+                _Durable.inhibit -= 1
+    else:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            _Durable.inhibit += 1
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _Durable.inhibit -= 1
+    setattr(wrapper, INHIBIT_MARK, True)
+    return wrapper
 
 
 def register_no_activity(items):
-    """Never turn calls of these callables (or classes) into activities."""
-    if callable(items):
+    """Never turn calls of these callables, classes (their constructors
+    and methods) or modules (everything in them) into activities."""
+    import types
+
+    if callable(items) or isinstance(items, types.ModuleType):
         items = [items]
-    _no_activity.extend(items)
+    for item in items:
+        if isinstance(item, types.ModuleType):
+            _Durable.no_activity_modules.add(item.__name__)
+        elif callable(item):
+            _Durable.no_activity_ids.add(id(item))
+            _Durable.no_activity_objs.append(item)
+        else:
+            raise TypeError(f"register_no_activity: {item!r} is not a callable, class or module")
 
 
 def get_webhook_url(trigger_name):
