@@ -143,6 +143,7 @@ void store_commit_free(struct store_commit *);
 int store_write(struct store *, store_write_fn, void *arg, store_done_fn,
     void *done_arg, char **cause);
 void store_flush(struct store *);
+void store_on_commit(struct store *, store_done_fn, void *arg);
 size_t store_pending(struct store *);
 struct store_commit *store_get_commit(struct store *);
 
@@ -324,6 +325,24 @@ void session_recover(void);	/* at start, before READY */
 json_t *session_pool_json(void);	/* for Status */
 int session_log_append(struct store *, const char *session_id,
     const char *type, json_t *data);	/* inside a store_write */
+
+/* session.c: syscalls (docs/DURABILITY.md). */
+struct syscall_ctx {
+	char		 session_id[64];
+	uint64_t	 seq;
+	json_t		*args;		/* the call's arguments, an object */
+};
+enum syscall_rc { SYSCALL_DONE, SYSCALL_WAIT, SYSCALL_FAIL };
+typedef enum syscall_rc (*syscall_fn)(struct store *, struct syscall_ctx *,
+    json_t **result, int64_t *wake_at, char **cause);
+struct syscall_def {
+	const char	*name;
+	syscall_fn	 fn;
+};
+int session_wait_complete(struct store *, const char *session_id,
+    json_t *result);	/* inside a store_write; 1 if it was waiting */
+/* The syscalls other files define, listed in session.c's table. */
+#define SESSION_SYSCALLS NULL
 
 /* deployment.c: deployment state rules (reference section 1.4). */
 void deployment_session_ended(const char *deployment_id);

@@ -39,7 +39,8 @@ struct session_run {
 	int			 durable;
 	uint64_t		 last_seq;	/* the worker's last call */
 	uint64_t		 pending_call;	/* activity awaiting RESULT */
-	uint64_t		 waiting_seq;	/* sleep with the worker kept */
+	uint64_t		 waiting_seq;	/* a wait with the worker kept */
+	struct event		*evict;		/* workers.evict_after */
 	int			 done;		/* DONE received */
 	int			 timed_out;
 	int			 suspended;	/* SUSPEND sent */
@@ -263,6 +264,8 @@ session_run_free(struct session_run *run)
 	TAILQ_REMOVE(&runs, run, entry);
 	if (run->timeout != NULL)
 		event_free(run->timeout);
+	if (run->evict != NULL)
+		event_free(run->evict);
 	free(run->stop_reason);
 	free(run);
 }
@@ -618,121 +621,281 @@ out:
 	return rc;
 }
 
-static int
-session_sleep_write(struct store *s, void *arg, char **cause)
-{
-	struct call_arg *c = arg;
-	sqlite3_stmt *st = store_prepare(s, "INSERT OR REPLACE INTO "
-	    "session_calls (session_id, seq, name, kind, state, attempts, "
-	    "args, started_at) VALUES (?, ?, 'sleep', 'syscall', 'waiting', 1, "
-	    "?, ?)");
-	int rc;
+/*
+ * Syscalls (docs/DURABILITY.md): executed here, inside the batch that
+ * records them. A handler either answers at once (SYSCALL_DONE, *result is
+ * {"value": X} or {"error": "sentence"}) or makes the session wait
+ * (SYSCALL_WAIT, until *wake_at; the answer comes from
+ * session_wait_complete() or, at wake_at, {"value": null}).
+ */
+#define WAIT_FOREVER	253402300799000000LL	/* 9999-12-31, in µs */
 
-	if (st == NULL) {
-		xasprintf(cause, "the store is unavailable");
-		return -1;
+static enum syscall_rc
+syscall_sleep(struct store *s, struct syscall_ctx *x, json_t **result,
+    int64_t *wake_at, char **cause)
+{
+	json_t *secs = json_object_get(x->args, "seconds");
+
+	if (!json_is_number(secs) || json_number_value(secs) < 0 ||
+	    json_number_value(secs) > 10 * 365 * 86400.0) {
+		xasprintf(cause, "sleep needs a number of seconds");
+		return SYSCALL_FAIL;
 	}
-	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)c->seq);
-	sqlite3_bind_text(st, 3, c->args, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, now_us());
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE) {
-		st = store_prepare(s, "UPDATE sessions SET wake_at = ? WHERE "
-		    "session_id = ?");
-		if (st == NULL)
-			rc = SQLITE_ERROR;
-		else {
-			sqlite3_bind_int64(st, 1, c->wake_at);
-			sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
-			rc = sqlite3_step(st);
-			sqlite3_finalize(st);
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		xasprintf(cause, "recording the sleep failed");
-		return -1;
-	}
-	return session_log_call(s, c->id, "CALL_SPEC", json_pack("{s:I, s:s, "
-	    "s:s}", "seq", (json_int_t)c->seq, "name", "sleep", "args",
-	    c->args));
+	*wake_at = now_us() + (int64_t)(json_number_value(secs) * 1e6);
+	return SYSCALL_WAIT;
 }
 
-/* The sleep is recorded: keep the worker for a short one, else suspend. */
-static void
-session_sleep_done(int ok, const char *cause, void *arg)
+static const struct syscall_def syscall_sleep_def = { "sleep", syscall_sleep };
+static const struct syscall_def *const syscall_table[] = {
+	&syscall_sleep_def,
+	SESSION_SYSCALLS
+};
+
+static const struct syscall_def *
+syscall_find(const char *name)
 {
-	struct call_arg *c = arg;
-	struct session_run *run = session_run_find(c->id, c->generation);
-	int64_t ms = (c->wake_at - now_us()) / 1000;
+	for (size_t i = 0; i < nitems(syscall_table); i++) {
+		if (syscall_table[i] != NULL &&
+		    strcmp(syscall_table[i]->name, name) == 0)
+			return syscall_table[i];
+	}
+	return NULL;
+}
+
+struct syscall_arg {
+	struct syscall_ctx	 ctx;
+	const struct syscall_def *def;
+	uint64_t		 generation;
+	char			*args_text;
+	char			*result;	/* JSON text when done */
+	int64_t			 wake_at;	/* when waiting */
+	int			 waiting;
+};
+
+static int
+syscall_row(struct store *s, struct syscall_arg *a, const char *state)
+{
+	sqlite3_stmt *st = store_prepare(s, "INSERT OR REPLACE INTO "
+	    "session_calls (session_id, seq, name, kind, state, attempts, "
+	    "args, result, summary, started_at, completed_at) VALUES (?1, ?2, "
+	    "?3, 'syscall', ?4, 1, ?5, ?6, '', ?7, CASE WHEN ?4 = 'completed' "
+	    "THEN ?7 END)");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, a->ctx.session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)a->ctx.seq);
+	sqlite3_bind_text(st, 3, a->def->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, a->args_text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, a->result, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, now_us());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+session_syscall_write(struct store *s, void *arg, char **cause)
+{
+	struct syscall_arg *a = arg;
+	json_t *result = NULL;
+	enum syscall_rc rc;
+	sqlite3_stmt *st;
+	char *why = NULL;
+
+	rc = a->def->fn(s, &a->ctx, &result, &a->wake_at, &why);
+	if (rc == SYSCALL_FAIL) {
+		result = json_pack("{s:s}", "error", why != NULL ? why :
+		    "the call failed");
+		rc = SYSCALL_DONE;
+	}
+	free(why);
+	if (rc == SYSCALL_DONE) {
+		a->result = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY);
+		json_decref(result);
+		if (a->result == NULL || syscall_row(s, a, "completed") != 0) {
+			xasprintf(cause, "recording %s failed", a->def->name);
+			return -1;
+		}
+	} else {
+		a->waiting = 1;
+		if (syscall_row(s, a, "waiting") != 0 ||
+		    (st = store_prepare(s, "UPDATE sessions SET wake_at = ? "
+		    "WHERE session_id = ?")) == NULL) {
+			xasprintf(cause, "recording %s failed", a->def->name);
+			return -1;
+		}
+		sqlite3_bind_int64(st, 1, a->wake_at);
+		sqlite3_bind_text(st, 2, a->ctx.session_id, -1, SQLITE_STATIC);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	return session_log_call(s, a->ctx.session_id, "CALL_SPEC", json_pack(
+	    "{s:I, s:s, s:s}", "seq", (json_int_t)a->ctx.seq, "name",
+	    a->def->name, "args", a->args_text));
+}
+
+static void
+session_evict_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct session_run *run = arg;
+
+	if (run->waiting_seq == 0 || run->worker == NULL)
+		return;
+	log_info("session %s has waited workers.evict_after: its worker "
+	    "exits", run->id);
+	run->suspended = 1;
+	session_send_seq(run, FRAME_SUSPEND, run->waiting_seq, NULL);
+	run->waiting_seq = 0;
+}
+
+/* Recorded: answer now, keep the worker waiting, or let it go. */
+static void
+session_syscall_done(int ok, const char *cause, void *arg)
+{
+	struct syscall_arg *a = arg;
+	struct session_run *run = session_run_find(a->ctx.session_id,
+	    a->generation);
+	uint64_t evict = controller->config->workers_evict_after_ms * 1000;
 
 	if (run != NULL && run->worker != NULL) {
 		if (!ok)
-			worker_kill(run->worker, "its sleep could not be "
+			worker_kill(run->worker, "its call could not be "
 			    "recorded");
-		else if (ms >= (int64_t)controller->config->
-		    workers_evict_after_ms) {
+		else if (!a->waiting)
+			session_send_seq(run, FRAME_SYSCALL_RESULT, a->ctx.seq,
+			    a->result);
+		else if (a->wake_at - now_us() >= (int64_t)evict &&
+		    a->wake_at != WAIT_FOREVER) {
 			run->suspended = 1;
-			log_info("session %s sleeps %llds: its worker exits",
-			    run->id, (long long)(ms / 1000));
-			session_send_seq(run, FRAME_SUSPEND, c->seq, NULL);
-		} else
-			run->waiting_seq = c->seq;
+			log_info("session %s waits %llds: its worker exits",
+			    run->id, (long long)((a->wake_at - now_us()) /
+			    1000000));
+			session_send_seq(run, FRAME_SUSPEND, a->ctx.seq, NULL);
+		} else {
+			run->waiting_seq = a->ctx.seq;
+			if (run->evict == NULL)
+				run->evict = evtimer_new(controller->base,
+				    session_evict_cb, run);
+			event_add(run->evict, &(struct timeval){
+			    (time_t)(evict / 1000000),
+			    (suseconds_t)(evict % 1000000) });
+		}
 	}
-	session_wake_rearm();
-	free((char *)c->args);
-	free(c);
+	if (a->waiting)
+		session_wake_rearm();
+	json_decref(a->ctx.args);
+	free(a->args_text);
+	free(a->result);
+	free(a);
 }
 
 static int
 session_on_syscall(struct session_run *run, struct frame_msg *msg)
 {
-	struct call_arg *c = xcalloc(1, sizeof *c);
-	char *name = NULL, *args = NULL, *cause = NULL;
-	json_t *j = NULL, *secs;
+	struct syscall_arg *a = xcalloc(1, sizeof *a);
+	char *name = NULL, *cause = NULL;
 	int rc = -1;
 
-	if (frame_get_uint(msg, "seq", 1, &c->seq, &cause) != 0 ||
+	if (frame_get_uint(msg, "seq", 1, &a->ctx.seq, &cause) != 0 ||
 	    frame_get_str(msg, "name", 1, &name, &cause) != 0 ||
-	    frame_get_str(msg, "args", 1, &args, &cause) != 0 ||
+	    frame_get_str(msg, "args", 1, &a->args_text, &cause) != 0 ||
 	    frame_msg_end(msg, &cause) != 0)
 		goto out;
-	if (!run->durable || c->seq != run->last_seq + 1 ||
-	    run->pending_call != 0 || run->waiting_seq != 0 ||
-	    strcmp(name, "sleep") != 0) {
-		xasprintf(&cause, "SYSCALL %s #%llu is unknown or out of order",
-		    name, (unsigned long long)c->seq);
+	if (a->ctx.seq != run->last_seq + 1 || run->pending_call != 0 ||
+	    run->waiting_seq != 0 || (a->def = syscall_find(name)) == NULL ||
+	    !json_is_object(a->ctx.args = json_loads(a->args_text, 0, NULL))) {
+		xasprintf(&cause, "SYSCALL %s #%llu is unknown, out of order or "
+		    "has no JSON object of arguments", name,
+		    (unsigned long long)a->ctx.seq);
 		goto out;
 	}
-	j = json_loads(args, 0, NULL);
-	secs = json_object_get(j, "seconds");
-	if (!json_is_number(secs) || json_number_value(secs) < 0 ||
-	    json_number_value(secs) > 10 * 365 * 86400.0) {
-		xasprintf(&cause, "sleep needs a number of seconds");
+	snprintf(a->ctx.session_id, sizeof a->ctx.session_id, "%s", run->id);
+	a->generation = run->generation;
+	if (store_write(controller->store, session_syscall_write, a,
+	    session_syscall_done, a, &cause) != 0)
 		goto out;
-	}
-	snprintf(c->id, sizeof c->id, "%s", run->id);
-	c->generation = run->generation;
-	c->args = args;
-	c->wake_at = now_us() + (int64_t)(json_number_value(secs) * 1e6);
-	if (store_write(controller->store, session_sleep_write, c,
-	    session_sleep_done, c, &cause) != 0)
-		goto out;
-	run->last_seq = c->seq;
-	args = NULL;
-	c = NULL;
+	run->last_seq = a->ctx.seq;
+	a = NULL;
 	rc = 0;
 out:
 	if (rc != 0) {
 		log_warning("session %s: bad SYSCALL: %s", run->id, cause);
-		free(c);
+		json_decref(a->ctx.args);
+		free(a->args_text);
+		free(a);
 	}
-	json_decref(j);
 	free(cause);
 	free(name);
-	free(args);
 	return rc;
+}
+
+/* After the commit: the waiting worker gets its answer, or the session
+ * resumes on a new one. */
+static void
+session_wait_notify(int ok, const char *cause, void *arg)
+{
+	char *id = arg;
+	struct session_run *run = session_run_find(id, 0);
+
+	if (ok && run != NULL && run->waiting_seq != 0) {
+		sqlite3_stmt *st = store_prepare(controller->store, "SELECT "
+		    "result FROM session_calls WHERE session_id = ? AND seq = ?");
+		uint64_t seq = run->waiting_seq;
+
+		if (st != NULL) {
+			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, (int64_t)seq);
+			if (sqlite3_step(st) == SQLITE_ROW) {
+				run->waiting_seq = 0;
+				if (run->evict != NULL)
+					event_del(run->evict);
+				session_send_seq(run, FRAME_SYSCALL_RESULT, seq,
+				    (const char *)sqlite3_column_text(st, 0));
+			}
+			sqlite3_finalize(st);
+		}
+	} else if (ok)
+		session_schedule();
+	free(id);
+}
+
+/*
+ * Inside a store_write: answer session_id's waiting syscall with result
+ * ({"value": X}). 1 if it was waiting, 0 if not.
+ */
+int
+session_wait_complete(struct store *s, const char *session_id,
+    json_t *result)
+{
+	sqlite3_stmt *st = store_prepare(s, "UPDATE session_calls SET state = "
+	    "'completed', result = ?, completed_at = ? WHERE session_id = ? AND "
+	    "state = 'waiting'");
+	char *text = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY);
+	int changed = 0;
+
+	if (st != NULL && text != NULL) {
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, now_us());
+		sqlite3_bind_text(st, 3, session_id, -1, SQLITE_STATIC);
+		changed = sqlite3_step(st) == SQLITE_DONE &&
+		    sqlite3_changes(store_db(s)) > 0;
+	}
+	sqlite3_finalize(st);
+	free(text);
+	if (!changed)
+		return 0;
+	st = store_prepare(s, "UPDATE sessions SET wake_at = NULL WHERE "
+	    "session_id = ?");
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	store_on_commit(s, session_wait_notify, xstrdup(session_id));
+	return 1;
 }
 
 /* ---- waking sleepers ---- */
@@ -740,62 +903,44 @@ out:
 static int
 session_wake_write(struct store *s, void *arg, char **cause)
 {
-	json_t *woken = arg;
+	json_t *due = json_array(), *timeout = json_pack("{s:n}", "value");
 	sqlite3_stmt *st = store_prepare(s, "SELECT session_id FROM sessions "
 	    "WHERE wake_at IS NOT NULL AND wake_at <= ? AND state IN "
 	    "('created', 'running')");
-	int64_t now = now_us();
 
 	if (st == NULL) {
+		json_decref(due);
+		json_decref(timeout);
 		xasprintf(cause, "the store is unavailable");
 		return -1;
 	}
-	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 1, now_us());
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(woken, json_string((const char *)
+		json_array_append_new(due, json_string((const char *)
 		    sqlite3_column_text(st, 0)));
 	sqlite3_finalize(st);
-	for (size_t i = 0; i < json_array_size(woken); i++) {
-		const char *id = json_string_value(json_array_get(woken, i));
-		sqlite3_stmt *up = store_prepare(s, "UPDATE session_calls SET "
-		    "state = 'completed', result = 'null', summary = 'slept', "
-		    "completed_at = ? WHERE session_id = ? AND state = "
-		    "'waiting'");
+	for (size_t i = 0; i < json_array_size(due); i++) {
+		const char *id = json_string_value(json_array_get(due, i));
 
-		if (up == NULL)
-			return -1;
-		sqlite3_bind_int64(up, 1, now);
-		sqlite3_bind_text(up, 2, id, -1, SQLITE_STATIC);
-		sqlite3_step(up);
-		sqlite3_finalize(up);
-		up = store_prepare(s, "UPDATE sessions SET wake_at = NULL "
+		/* A wait times out with None; a retry's backoff just ends. */
+		if (session_wait_complete(s, id, timeout))
+			continue;
+		st = store_prepare(s, "UPDATE sessions SET wake_at = NULL "
 		    "WHERE session_id = ?");
-		if (up == NULL)
-			return -1;
-		sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
-		sqlite3_step(up);
-		sqlite3_finalize(up);
+		if (st == NULL)
+			break;
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
 	}
+	json_decref(due);
+	json_decref(timeout);
 	return 0;
 }
 
 static void
 session_wake_done(int ok, const char *cause, void *arg)
 {
-	json_t *woken = arg;
-
-	for (size_t i = 0; ok && i < json_array_size(woken); i++) {
-		struct session_run *run = session_run_find(json_string_value(
-		    json_array_get(woken, i)), 0);
-
-		if (run != NULL && run->waiting_seq != 0) {
-			uint64_t seq = run->waiting_seq;
-
-			run->waiting_seq = 0;
-			session_send_seq(run, FRAME_SYSCALL_RESULT, seq, "null");
-		}
-	}
-	json_decref(woken);
 	session_schedule();
 	session_wake_rearm();
 }
@@ -803,14 +948,12 @@ session_wake_done(int ok, const char *cause, void *arg)
 static void
 session_wake_cb(evutil_socket_t fd, short events, void *arg)
 {
-	json_t *woken = json_array();
 	char *cause = NULL;
 
-	if (store_write(controller->store, session_wake_write, woken,
-	    session_wake_done, woken, &cause) != 0) {
+	if (store_write(controller->store, session_wake_write, NULL,
+	    session_wake_done, NULL, &cause) != 0) {
 		log_error("waking sessions: %s", cause);
 		free(cause);
-		json_decref(woken);
 		event_add(wake_ev, &(struct timeval){ 1, 0 });
 	}
 }

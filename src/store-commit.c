@@ -191,3 +191,27 @@ store_pending(struct store *s)
 
 	return c != NULL ? c->nwaiters : 0;
 }
+
+/*
+ * Run fn after the current batch commits (or at once, with ok = 1, when no
+ * batch is open). For code inside a write function whose effects others
+ * must act on only once they are durable.
+ */
+void
+store_on_commit(struct store *s, store_done_fn fn, void *arg)
+{
+	struct store_commit *c = store_get_commit(s);
+
+	if (c == NULL || !c->open) {
+		fn(1, NULL, arg);
+		return;
+	}
+	if (c->nwaiters == c->cap) {
+		c->cap = c->cap == 0 ? 16 : c->cap * 2;
+		c->waiters = xreallocarray(c->waiters, c->cap,
+		    sizeof *c->waiters);
+	}
+	c->waiters[c->nwaiters].fn = fn;
+	c->waiters[c->nwaiters].arg = arg;
+	c->nwaiters++;
+}

@@ -25,6 +25,9 @@ project:
     - name: sleepy
       type: webhook
       call: program.py:on_sleepy
+    - name: boundary
+      type: webhook
+      call: program.py:on_boundary
     - name: nondet
       type: webhook
       call: program.py:on_nondet
@@ -50,6 +53,12 @@ def on_sleepy(event):
     print("x", repr(x), "pid", os.getpid())
     time.sleep(3)
     return repr(x)
+
+
+def on_boundary(event):
+    before = os.getpid()
+    time.sleep(1)
+    return [before, os.getpid()]
 
 
 @autokitteh.activity
@@ -103,6 +112,11 @@ start() {
 	[ -n "$ses" ] || fail "the $1 webhook started no session"
 }
 
+# has_prints SES: the session printed something (for wait_until).
+has_prints() {
+	[ -n "$(ak session prints "$1")" ]
+}
+
 busy_workers() {
 	ak status -j | jq -r .workers.busy
 }
@@ -110,7 +124,7 @@ busy_workers() {
 # -- a durable sleep longer than evict_after holds no worker --
 t0=$(date +%s%N)
 start sleepy
-wait_until 15 test -n "$(ak session prints "$ses")" ||
+wait_until 15 has_prints "$ses" ||
     fail "the sleeping session printed nothing"
 printed=$(ak session prints "$ses")
 assert_match "$printed" '^x [0-9.e-]+ pid [0-9]+$' "the session printed x and its pid"
@@ -147,7 +161,7 @@ assert_eq "$printed" "$(ak session prints "$ses")" \
 # -- the same, with the daemon restarted during the sleep --
 t0=$(date +%s%N)
 start sleepy
-wait_until 15 test -n "$(ak session prints "$ses")" ||
+wait_until 15 has_prints "$ses" ||
     fail "the sleeping session printed nothing"
 printed=$(ak session prints "$ses")
 x=$(printf '%s\n' "$printed" | awk '{ print $2 }')
@@ -190,6 +204,7 @@ assert_status 1 "$RC" "session watch exits 1 for an unpicklable result"
 assert_eq error "$(session_state "$ses")" "the session with an unpicklable result is in error"
 run ak session log "$ses"
 err=$(printf '%s\n' "$OUT" | sed -n 's/.*STATE  *error: //p' | head -n1)
+echo "# the error: $err"
 assert_contains "$err" "gen" "the error names the function gen"
 assert_contains "$err" "generator" "the error names the type generator"
 assert_contains "$err" "cannot be pickled" "the error says it cannot be pickled"
@@ -199,7 +214,7 @@ assert_contains "$err" "@autokitteh.activity" "the error suggests @autokitteh.ac
 start pure
 run ak session watch -t 20s "$ses"
 assert_status 0 "$RC" "the session of deterministic calls completes"
-assert_eq '{"s":"{\"a\": \"x\", \"b\": [1, 2]}","n":24,"t":"heLLo!","parts":["p","q"],"keys":["a","b"],"r":true}' \
+assert_eq '{"s":"{\"a\": \"x\", \"b\": [1, 2]}","n":23,"t":"heLLo!","parts":["p","q"],"keys":["a","b"],"r":true}' \
     "$(session_result "$ses" | jq -c .)" "its return value"
 run ak session log "$ses"
 log=$OUT
@@ -214,6 +229,15 @@ run ak status -j
 assert_eq "0 0 2 3" "$(jget "$OUT" '[.sessions.created, .sessions.running, .sessions.error, .sessions.completed] | map(tostring) | join(" ")')" \
     "status -j: created 0, running 0, error 2, completed 3"
 assert_eq 0 "$(jget "$OUT" .workers.busy)" "status -j: no busy workers"
+
+# -- a sleep of exactly evict_after (1s) also moves to a fresh worker --
+# os.getpid() after the sleep is a live call on the worker that resumes.
+start boundary
+run ak session watch -t 20s "$ses"
+assert_status 0 "$RC" "the session sleeping exactly evict_after completes"
+pids=$(session_result "$ses" | jq -r '.[0] != .[1]')
+assert_eq true "$pids" \
+    "a sleep of exactly evict_after ends the worker: os.getpid() differs after it ($(session_result "$ses" | jq -c .))"
 
 stop_daemon
 assert_status 0 "$STOP_STATUS" "autokittehd exits 0 on SIGTERM"
