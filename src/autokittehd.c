@@ -149,6 +149,7 @@ signal_cb(evutil_socket_t sig, short events, void *arg)
 		return;
 	log_notice("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	notify_send("STOPPING=1");
+	webhook_sync_shutdown();
 	server_stop_accepting(d->server);
 	clock_gettime(CLOCK_MONOTONIC, &d->shutdown_deadline);
 	d->shutdown_deadline.tv_sec += (time_t)(ms / 1000);
@@ -157,10 +158,10 @@ signal_cb(evutil_socket_t sig, short events, void *arg)
 		d->shutdown_deadline.tv_sec++;
 		d->shutdown_deadline.tv_nsec -= 1000000000;
 	}
+	/* The first check comes a tick later: replies queued now go out. */
 	d->shutdown_ev = event_new(d->base, -1, EV_PERSIST, shutdown_check_cb,
 	    d);
 	event_add(d->shutdown_ev, &tick);
-	shutdown_check_cb(-1, 0, d);
 }
 
 /* Print cause to stderr (we may not have logging yet) and exit. */

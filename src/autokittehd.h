@@ -46,6 +46,7 @@ struct config {
 	uint64_t	 webhooks_max_body_size;
 	uint64_t	 workers_evict_after_ms;
 	uint64_t	 workers_max_result_size;
+	uint64_t	 webhooks_sync_timeout_ms;
 };
 
 enum config_type {
@@ -333,6 +334,10 @@ struct syscall_ctx {
 	json_t		*args;		/* the call's arguments, an object */
 };
 enum syscall_rc { SYSCALL_DONE, SYSCALL_WAIT, SYSCALL_FAIL };
+#define SYSCALL_WAIT_FOREVER	253402300799000000LL	/* 9999-12-31, µs */
+int64_t syscall_timeout_wake(json_t *timeout);	/* -1: not a timeout */
+int session_project(struct store *, const char *session_id, char *project,
+    size_t size);
 typedef enum syscall_rc (*syscall_fn)(struct store *, struct syscall_ctx *,
     json_t **result, int64_t *wake_at, char **cause);
 struct syscall_def {
@@ -342,7 +347,37 @@ struct syscall_def {
 int session_wait_complete(struct store *, const char *session_id,
     json_t *result);	/* inside a store_write; 1 if it was waiting */
 /* The syscalls other files define, listed in session.c's table. */
-#define SESSION_SYSCALLS NULL
+extern const struct syscall_def syscall_subscribe, syscall_next_event,
+    syscall_unsubscribe;				/* session-events.c */
+extern const struct syscall_def syscall_start, syscall_signal,
+    syscall_next_signal;				/* session-signal.c */
+extern const struct syscall_def syscall_store;		/* store-values.c */
+extern const struct syscall_def syscall_outcome;	/* webhook-sync.c */
+#define SESSION_SYSCALLS \
+	&syscall_subscribe, &syscall_next_event, &syscall_unsubscribe, \
+	&syscall_start, &syscall_signal, &syscall_next_signal, \
+	&syscall_store, &syscall_outcome
+
+/* session-events.c: events reach sessions that subscribed to them. */
+void session_events_deliver(struct store *, const char *destination_id,
+    const char *event_id);	/* inside the write that saves the event */
+
+/* session-signal.c */
+void session_child_ended(struct store *, const char *session_id,
+    const char *state, const char *result_json);	/* inside a write */
+
+/* store-values.c: the per-project value store (reference 1.11). */
+json_t *values_get(struct store *, const char *project_id, const char *key);
+int values_mutate(struct store *, const char *project_id, const char *op,
+    const char *key, json_t *args, json_t **result, char **cause);
+json_t *values_list_keys(struct store *, const char *project_id);
+
+/* webhook-sync.c: synchronous webhooks wait for the session's outcome. */
+int webhook_sync_begin(struct evhttp_request *, const char *event_id);
+void webhook_sync_session_started(const char *event_id, const char *session_id);
+void webhook_sync_session_ended(const char *session_id, const char *state);
+void webhook_sync_no_session(const char *event_id);
+void webhook_sync_shutdown(void);
 
 /* deployment.c: deployment state rules (reference section 1.4). */
 void deployment_session_ended(const char *deployment_id);
@@ -498,5 +533,15 @@ extern const char *const api_session_get_prints_fields[];
 extern const char *const api_session_stop_fields[];
 extern const char *const api_session_delete_fields[];
 extern const char *const api_session_start_fields[];
+
+/* api-store.c: StoreService over store-values.c. */
+void api_store_get(struct api_call *, json_t *);
+void api_store_list(struct api_call *, json_t *);
+void api_store_mutate(struct api_call *, json_t *);
+void api_store_publish(struct api_call *, json_t *);	/* unimplemented */
+extern const char *const api_store_get_fields[];
+extern const char *const api_store_list_fields[];
+extern const char *const api_store_mutate_fields[];
+extern const char *const api_store_publish_fields[];	/* and Unpublish */
 
 #endif

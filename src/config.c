@@ -66,6 +66,8 @@ static const struct config_option config_options[] = {
 	  OFF(workers_max_result_size), NULL, 1024, 64ULL << 20, 0 },
 	{ "webhooks", "max_body_size", CONFIG_SIZE, "512KiB",
 	  OFF(webhooks_max_body_size), NULL, 1, 1ULL << 30, 0 },
+	{ "webhooks", "sync_timeout", CONFIG_DURATION, "30s",
+	  OFF(webhooks_sync_timeout_ms), NULL, 100, 3600 * 1000, 0 },
 };
 #undef OFF
 

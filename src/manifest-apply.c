@@ -114,14 +114,6 @@ check_supported(const struct manifest *m, char **cause)
 			    t->filter);
 			return -1;
 		}
-		if (t->is_sync) {
-			xasprintf(cause, "%s:%u:%u: project.triggers[%zu]: "
-			    "synchronous webhooks (is_sync) are not supported "
-			    "yet (trigger %s); remove is_sync to get 202 "
-			    "Accepted answers", m->filename, t->line,
-			    t->column, i, t->name);
-			return -1;
-		}
 	}
 	return 0;
 }

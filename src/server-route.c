@@ -95,6 +95,16 @@ static const struct api_method api_methods[] = {
 	{ "/autokitteh.sessions.v1.SessionsService/Start",
 	  api_session_start_fields, api_session_start },
 	{ "/autokitteh.apply.v1.ApplyService/Apply", api_apply_fields, api_apply },
+	{ "/autokitteh.store.v1.StoreService/Get",
+	  api_store_get_fields, api_store_get },
+	{ "/autokitteh.store.v1.StoreService/List",
+	  api_store_list_fields, api_store_list },
+	{ "/autokitteh.store.v1.StoreService/Mutate",
+	  api_store_mutate_fields, api_store_mutate },
+	{ "/autokitteh.store.v1.StoreService/Publish",
+	  api_store_publish_fields, api_store_publish },
+	{ "/autokitteh.store.v1.StoreService/Unpublish",
+	  api_store_publish_fields, api_store_publish },
 };
 
 const struct api_method *

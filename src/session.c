@@ -211,6 +211,8 @@ session_final_write(struct store *s, void *arg, char **cause)
 		json_object_set_new(data, "reason", json_string(f->reason));
 	rc = session_log_append(s, f->id, "STATE", data);
 	json_decref(data);
+	if (rc == 0)
+		session_child_ended(s, f->id, f->state, f->result);
 	return rc;
 }
 
@@ -228,6 +230,7 @@ session_final_done(int ok, const char *cause, void *arg)
 		    "");
 	if (*f->deployment_id != '\0')
 		deployment_session_ended(f->deployment_id);
+	webhook_sync_session_ended(f->id, f->state);
 	free(f->result);
 	free(f->error);
 	free(f->traceback);
@@ -628,7 +631,7 @@ out:
  * (SYSCALL_WAIT, until *wake_at; the answer comes from
  * session_wait_complete() or, at wake_at, {"value": null}).
  */
-#define WAIT_FOREVER	253402300799000000LL	/* 9999-12-31, in µs */
+#define WAIT_FOREVER	SYSCALL_WAIT_FOREVER
 
 static enum syscall_rc
 syscall_sleep(struct store *s, struct syscall_ctx *x, json_t **result,
@@ -646,6 +649,40 @@ syscall_sleep(struct store *s, struct syscall_ctx *x, json_t **result,
 }
 
 static const struct syscall_def syscall_sleep_def = { "sleep", syscall_sleep };
+
+/* A timeout argument (seconds or null) -> when to give up; -1 if bad. */
+int64_t
+syscall_timeout_wake(json_t *timeout)
+{
+	double t;
+
+	if (timeout == NULL || json_is_null(timeout))
+		return WAIT_FOREVER;
+	if (!json_is_number(timeout) || (t = json_number_value(timeout)) < 0 ||
+	    t > 10 * 365 * 86400.0)
+		return -1;
+	return now_us() + (int64_t)(t * 1e6);
+}
+
+/* The project a session belongs to. */
+int
+session_project(struct store *s, const char *session_id, char *project,
+    size_t size)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT project_id FROM sessions "
+	    "WHERE session_id = ?");
+	int rc = -1;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(project, size, "%s", sqlite3_column_text(st, 0));
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
 static const struct syscall_def *const syscall_table[] = {
 	&syscall_sleep_def,
 	SESSION_SYSCALLS

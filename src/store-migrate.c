@@ -146,6 +146,39 @@ static const char *const migrations[] = {
 	"ALTER TABLE sessions ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE sessions ADD COLUMN on_worker INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX sessions_by_wake ON sessions(wake_at) WHERE wake_at IS NOT NULL;",
+
+	/*
+	 * 4: what sessions wait for: subscriptions to events, signals; and
+	 * the per-project value store.
+	 */
+	"CREATE TABLE subscriptions ("
+	"  subscription_id TEXT PRIMARY KEY,"
+	"  session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,"
+	"  destination_id TEXT NOT NULL,"	/* trigger or connection id */
+	"  source TEXT NOT NULL,"		/* its name, as the code gave it */
+	"  filter TEXT NOT NULL DEFAULT '',"
+	"  cursor INTEGER NOT NULL,"		/* last events.seq delivered */
+	"  active INTEGER NOT NULL DEFAULT 1,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX subscriptions_by_destination ON subscriptions(destination_id, active);"
+	"CREATE INDEX subscriptions_by_session ON subscriptions(session_id);"
+	"CREATE TABLE signals ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  payload TEXT NOT NULL DEFAULT 'null',"	/* JSON */
+	"  consumed INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX signals_by_session ON signals(session_id, consumed, seq);"
+	"CREATE TABLE store_values ("
+	"  project_id TEXT NOT NULL REFERENCES projects(project_id) ON DELETE CASCADE,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"			/* JSON */
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (project_id, key)"
+	");",
 };
 
 int

@@ -9,7 +9,8 @@
  * CREATED session per matching trigger of the ACTIVE deployment are
  * committed before we answer 202 with AutoKitteh-Event-ID; then the
  * sessions are scheduled. Unknown slug: 404. Body over
- * webhooks.max_body_size: 413.
+ * webhooks.max_body_size: 413. A synchronous trigger (is_sync) answers
+ * with the session's outcome instead of 202 (webhook-sync.c).
  */
 #include "autokittehd.h"
 
@@ -35,6 +36,7 @@ struct webhook_target {
 	char	 event_type[64];
 	char	 entrypoint[512];
 	int	 is_durable;
+	int	 is_sync;
 };
 
 struct webhook_request {
@@ -42,6 +44,7 @@ struct webhook_request {
 	struct webhook_target	 target;
 	int			 start_session;
 	char			 event_id[64];
+	char			 session_id[64];	/* when started */
 	char			*data;		/* JSON text */
 	char			*memo;
 	const char		*event_type;
@@ -223,7 +226,8 @@ webhook_find(const char *slug, struct webhook_target *t)
 {
 	sqlite3_stmt *st = store_prepare(controller->store, "SELECT "
 	    "t.trigger_id, t.name, t.project_id, d.deployment_id, d.build_id, "
-	    "t.event_type, t.code_path || ':' || t.code_name, t.is_durable "
+	    "t.event_type, t.code_path || ':' || t.code_name, t.is_durable, "
+	    "t.is_sync "
 	    "FROM triggers t JOIN deployments d ON d.project_id = t.project_id "
 	    "AND d.state = 'active' WHERE t.webhook_slug = ? AND "
 	    "t.source_type = 'webhook' ORDER BY d.created_at DESC LIMIT 1");
@@ -249,6 +253,7 @@ webhook_find(const char *slug, struct webhook_target *t)
 		snprintf(t->entrypoint, sizeof t->entrypoint, "%s",
 		    sqlite3_column_text(st, 6));
 		t->is_durable = sqlite3_column_int(st, 7);
+		t->is_sync = sqlite3_column_int(st, 8);
 		found = 1;
 	}
 	sqlite3_finalize(st);
@@ -269,7 +274,6 @@ webhook_write(struct store *s, void *arg, char **cause)
 		.trigger_id = t->trigger_id, .entrypoint = t->entrypoint,
 		.is_durable = t->is_durable,
 	};
-	char session_id[64];
 	int rc;
 
 	if (st == NULL) {
@@ -290,9 +294,11 @@ webhook_write(struct store *s, void *arg, char **cause)
 		    sqlite3_errmsg(store_db(s)));
 		return -1;
 	}
+	session_events_deliver(s, t->trigger_id, w->event_id);
 	if (!w->start_session)
 		return 0;
-	return session_insert(s, &n, session_id, sizeof session_id, cause);
+	return session_insert(s, &n, w->session_id, sizeof w->session_id,
+	    cause);
 }
 
 static void
@@ -329,10 +335,19 @@ webhook_committed(int ok, const char *cause, void *arg)
 		    "AutoKitteh-Event-ID", w->event_id);
 		evhttp_add_header(evhttp_request_get_output_headers(w->req),
 		    "Cache-Control", "no-cache");
-		evhttp_send_reply(w->req, 202, "Accepted", NULL);
-		metrics_http_request("/webhooks", 202);
 		log_info("webhook: event %s for trigger %s (%s)", w->event_id,
 		    w->target.name, w->target.project_id);
+		if (!w->target.is_sync) {
+			evhttp_send_reply(w->req, 202, "Accepted", NULL);
+			metrics_http_request("/webhooks", 202);
+		} else if (webhook_sync_begin(w->req, w->event_id) != 0)
+			webhook_reply(w->req, 503, "Service Unavailable", "the "
+			    "request cannot wait for its session; retry later");
+		else if (w->start_session)
+			webhook_sync_session_started(w->event_id,
+			    w->session_id);
+		else
+			webhook_sync_no_session(w->event_id);
 		/*
 		 * Next turn: the 202 is written before the RUNNING record's
 		 * commit (and its fsync) can delay it.

@@ -63,6 +63,7 @@ static const struct ctl_command *const ctl_commands[] = {
 	&ctl_deployment_command,
 	&ctl_trigger_command,
 	&ctl_var_command,
+	&ctl_value_command,
 	&ctl_event_command,
 	&ctl_session_command,
 	&ctl_help_command,

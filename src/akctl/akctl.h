@@ -200,6 +200,9 @@ extern const struct ctl_command ctl_trigger_command;
 /* ctl-var.c */
 extern const struct ctl_command ctl_var_command;
 
+/* ctl-value.c */
+extern const struct ctl_command ctl_value_command;
+
 /* ctl-event.c */
 extern const struct ctl_command ctl_event_command;
 

@@ -20,7 +20,7 @@ chmod 0711 "$T"
 L=$T/ledgers
 mkdir -p "$L"
 chmod 0755 "$L"
-for _f in worker daemon restart; do
+for _f in worker daemon restart doomed; do
 	: >"$L/$_f"
 	chmod 0666 "$L/$_f"
 done
@@ -38,9 +38,16 @@ project:
     - name: steps
       type: webhook
       call: program.py:on_steps
+    - name: nap
+      type: webhook
+      call: program.py:on_nap
+    - name: doomed
+      type: webhook
+      call: program.py:on_doomed
 EOF
 cat >"$P/program.py" <<'EOF'
 import os
+import random
 import time
 
 import autokitteh
@@ -62,10 +69,48 @@ def on_steps(event):
     print("start")
     ledger = os.environ["LEDGERS"] + event.data.url.path_suffix
     return [step(ledger, i) for i in range(1, 7)]
+
+
+@autokitteh.activity
+def pid():
+    return os.getpid()
+
+
+def on_nap(event):
+    # A durable sleep shorter than evict_after: the worker waits.
+    x = random.random()
+    print(x, pid())
+    time.sleep(3)
+    return [x, pid()]
+
+
+@autokitteh.activity
+def hang(ledger):
+    fd = os.open(ledger, os.O_WRONLY | os.O_APPEND)
+    try:
+        os.write(fd, f"{os.getpid()}\n".encode())
+    finally:
+        os.close(fd)
+    time.sleep(60)
+
+
+def on_doomed(event):
+    hang(os.environ["LEDGERS"] + "/doomed")
+    return "unreachable"
 EOF
 deploy "$P"
 assert_status 0 "$RC" "deploy of the durable project exits 0"
 steps_url=$(webhook_url steps)
+crash_out=$OUT
+
+webhook_url_of() {	# webhook_url_of NAME: a crash project webhook's URL
+	OUT=$crash_out webhook_url "$1"
+}
+
+# has_prints SES: the session printed something (for wait_until).
+has_prints() {
+	[ -n "$(ak session prints "$1")" ]
+}
 
 R=$T/restart
 mkdir -p "$R"
@@ -120,7 +165,7 @@ is_worker() {
 check_ledger() {
 	local f=$1 result=$2 i n twice=0 last got
 
-	echo "# ledger:" $(tr '\n' ',' <"$f")
+	echo "# ledger: $(tr '\n' ' ' <"$f")"
 	[ "$(awk 'NF != 2 || $1 !~ /^[1-6]$/' "$f")" = "" ] ||
 	    fail "the ledger has unexpected lines: $(cat "$f")"
 	for i in 1 2 3 4 5 6; do
@@ -136,7 +181,8 @@ check_ledger() {
 		    fail "step $i returned \"$got\", its last run in the ledger was \"$i $last\""
 	done
 	[ $twice -le 1 ] || fail "$twice steps ran twice: $(cat "$f")"
-	ok "every step ran once, $twice ran twice (the one in flight)"
+	ok "every step ran once, except $(awk '{ print $1 }' "$f" | sort | uniq -d |
+	    sed 's/^/step /; s/$/ that ran twice (in flight)/; q' | grep . || echo none)"
 	ok "each step's recorded value is the one of its last run"
 	assert_eq 2 "$(awk '{ print $2 }' "$f" | sort -u | wc -l)" \
 	    "two workers ran the steps"
@@ -202,7 +248,6 @@ DAEMON_PID=
 ok "killed autokittehd after $(lines "$ledger") steps"
 wait_gone "$pid" 5 || fail "the worker $pid outlived autokittehd"
 ok "the worker $pid died with autokittehd"
-n=$(lines "$ledger")
 start_daemon
 ok "autokittehd restarted on the same data directory"
 run ak session watch -t 30s "$ses"
@@ -236,10 +281,61 @@ run ak session log "$ses"
 assert_eq 0 "$(printf '%s\n' "$OUT" | grep -c 'CALL_')" \
     "a non-durable session has no CALL records"
 
+# -- kill -9 of the worker during a short durable sleep (the worker waits) --
+t0=$(date +%s%N)
+hook POST "$(webhook_url_of nap)"
+[ "$CODE" = 202 ] || fail "POST to the nap webhook answered $CODE: $BODY"
+ses=$(session_of "$EVENT_ID")
+wait_until 15 has_prints "$ses" || fail "the napping session printed nothing"
+printed=$(ak session prints "$ses")
+x=$(printf '%s\n' "$printed" | awk '{ print $1 }')
+pid=$(printf '%s\n' "$printed" | awk '{ print $2 }')
+is_worker "$pid"
+kill -KILL "$pid"
+run ak session watch -t 20s "$ses"
+assert_status 0 "$RC" "the session whose worker was killed during a sleep completes"
+t1=$(date +%s%N)
+[ $(( (t1 - t0) / 1000000 )) -ge 2900 ] ||
+    fail "it completed after $(( (t1 - t0) / 1000000 )) ms, before its 3 s sleep"
+ok "it completed after its 3 s sleep ($(( (t1 - t0) / 1000000 )) ms)"
+result=$(session_result "$ses")
+assert_eq "$x" "$(printf '%s' "$result" | jq -r '.[0]')" \
+    "the random value drawn before the kill is the one replayed"
+[ "$(printf '%s' "$result" | jq -r '.[1]')" != "$pid" ] ||
+    fail "the pid after the sleep is the killed worker's: $result"
+ok "the call after the sleep ran live on the new worker"
+assert_eq "$printed" "$(ak session prints "$ses")" "the replay did not print again"
+run ak session log "$ses"
+assert_eq 0 "$(printf '%s\n' "$OUT" | awk '$2 == "CALL_ATTEMPT_START" && $4 > 1' | wc -l)" \
+    "no call ran twice"
+
+# -- a worker killed again and again: at most 5 attempts --
+hook POST "$(webhook_url_of doomed)"
+[ "$CODE" = 202 ] || fail "POST to the doomed webhook answered $CODE: $BODY"
+ses=$(session_of "$EVENT_ID")
+for i in 1 2 3 4 5; do
+	wait_until 15 has_lines "$L/doomed" $i ||
+	    fail "attempt $i of the doomed session did not start"
+	pid=$(sed -n "${i}p" "$L/doomed")
+	is_worker "$pid"
+	kill -KILL "$pid"
+done
+ok "killed the doomed session's worker 5 times"
+run ak session watch -t 20s "$ses"
+assert_status 1 "$RC" "after 5 attempts the session ends"
+assert_eq error "$(session_state "$ses")" "after 5 attempts the session is in error"
+run ak session log "$ses"
+assert_match "$OUT" 'STATE +error: the worker was killed by signal 9 \(SIGKILL\).*gave up after 5 attempts$' \
+    "the error names SIGKILL and gives up after 5 attempts"
+assert_eq 5 "$(lines "$L/doomed")" "the activity ran 5 times, no more"
+run ak session log "$ses"
+assert_eq "1 2 3 4 5" "$(printf '%s\n' "$OUT" | awk '$2 == "CALL_ATTEMPT_START" { printf "%s%s", s, $4; s = " " }')" \
+    "the log has attempts 1 to 5 of the activity"
+
 assert_healthy "after the crashes, the daemon"
 run ak status -j
-assert_eq "0 0 0 3" "$(jget "$OUT" '[.sessions.created, .sessions.running, .sessions.error, .sessions.completed] | map(tostring) | join(" ")')" \
-    "status -j: created 0, running 0, error 0, completed 3"
+assert_eq "0 0 1 4" "$(jget "$OUT" '[.sessions.created, .sessions.running, .sessions.error, .sessions.completed] | map(tostring) | join(" ")')" \
+    "status -j: created 0, running 0, error 1, completed 4"
 assert_eq 0 "$(jget "$OUT" .workers.busy)" "status -j: no busy workers"
 
 stop_daemon

@@ -102,11 +102,13 @@ START_TEST(defaults)
 	assert_value(&cf, "workers", "evict_after", "10s");
 	assert_value(&cf, "workers", "max_result_size", "1MiB");
 	assert_value(&cf, "webhooks", "max_body_size", "512KiB");
+	assert_value(&cf, "webhooks", "sync_timeout", "30s");
 	ck_assert_ptr_null(cf.file);
 	ck_assert_int_eq(cf.synchronous, STORE_SYNC_FULL);
 	ck_assert_uint_eq(cf.max_body_size, 8ULL << 20);
 	ck_assert_uint_eq(cf.max_header_size, 16ULL << 10);
 	ck_assert_uint_eq(cf.request_timeout_ms, 30000);
+	ck_assert_uint_eq(cf.webhooks_sync_timeout_ms, 30000);
 	ck_assert_uint_eq(cf.max_connections, 1024);
 	ck_assert_int_eq(cf.log_level, LOG_LEVEL_INFO);
 	config_free(&cf);
@@ -126,7 +128,7 @@ START_TEST(option_table)
 		n++;
 	}
 	ck_assert_uint_eq(n, config_option_count());
-	ck_assert_uint_eq(n, 19);
+	ck_assert_uint_eq(n, 20);
 	ck_assert_ptr_null(config_option_at(n));
 	ck_assert_ptr_null(config_option_at((size_t)-1));
 }

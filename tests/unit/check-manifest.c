@@ -1312,7 +1312,7 @@ START_TEST(apply_triggers)
 	ck_assert_int_eq(query_int("SELECT count(*) FROM triggers WHERE name = "
 	    "'hook' AND event_type = 'post' AND is_durable = 1"), 1);
 
-	/* Filters and sync webhooks would be silently ignored: refused. */
+	/* Filters would be silently ignored: refused. */
 	apply_fails("version: v2\nproject:\n  name: hello\n"
 	    "  triggers:\n"
 	    "  - name: hook\n"
@@ -1322,19 +1322,28 @@ START_TEST(apply_triggers)
 	    "not supported yet (trigger hook, filter \"data.method == "
 	    "\"POST\"\"); remove the filter, or use event_type to select "
 	    "the HTTP method");
-	apply_fails("version: v2\nproject:\n  name: hello\n"
-	    "  triggers:\n"
-	    "  - name: hook\n"
-	    "    webhook: {}\n"
-	    "    is_sync: true\n",
-	    "autokitteh.yaml:5:5: project.triggers[0]: synchronous webhooks "
-	    "(is_sync) are not supported yet (trigger hook); remove is_sync "
-	    "to get 202 Accepted answers");
 	ck_assert_int_eq(query_int("SELECT count(*) FROM triggers WHERE name = "
 	    "'new' AND code_path = '' AND code_name = ''"), 1);
 	ck_assert_int_eq(query_int("SELECT count(*) FROM triggers WHERE name = "
 	    "'old'"), 0);
 	ck_assert_int_eq(query_int("SELECT count(*) FROM vars"), 0);
+
+	/* Synchronous webhooks are accepted and recorded. */
+	actions = apply_ok("version: v2\nproject:\n  name: hello\n"
+	    "  triggers:\n"
+	    "  - name: hook\n"
+	    "    type: webhook\n"
+	    "    event_type: post\n"
+	    "    is_durable: true\n"
+	    "    is_sync: true\n"
+	    "    call: program.py:on_hook\n"
+	    "  - {name: new, webhook: {}}\n", NULL);
+	ck_assert_uint_eq(json_array_size(actions), 1);
+	action_is(actions, 0, "update_trigger", "trigger hello/hook",
+	    "update trigger hook of project hello: is_sync changed");
+	json_decref(actions);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM triggers WHERE name = "
+	    "'hook' AND is_sync = 1"), 1);
 
 	/* No triggers in the manifest: all go. */
 	actions = apply_ok("version: v2\nproject:\n  name: hello\n", NULL);

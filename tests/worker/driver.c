@@ -2,7 +2,7 @@
  * driver.c: a stand-in controller for testing autokitteh-worker by hand.
  *
  *   driver [-DSv] [-u uid] [-g gid] [-m bytes] [-c seconds] [-e K=V]...
- *       [-H history] [-R record] [-M max_result_size]
+ *       [-H history] [-R record] [-M max_result_size] [-Y name=JSON]...
  *       WORKER PYTHONPATH DIR [ENTRYPOINT [EVENT_JSON]]
  *
  * Starts `WORKER --zygote` with a socketpair on fd 3, builds every file
@@ -11,11 +11,14 @@
  * "TYPE key=value ..." (strings C-escaped), plus timings on "TIME" lines.
  *
  * -D makes the session durable and the driver a durable controller: it
- * answers ACK to every RESULT and SYSCALL_RESULT "null" to every SYSCALL
- * (SUSPEND instead with -S). -R FILE records the history (each RESULT as
- * {seq, name, value|error}, each SYSCALL as {seq, name, result: "null"}),
- * one msgpack map after another; -H FILE sends such a file as RUN's
- * history. -M sets RUN's max_result_size.
+ * answers ACK to every RESULT. Every SYSCALL (durable or not) gets a
+ * SYSCALL_RESULT (SUSPEND instead with -S): its result is the JSON text
+ * given by -Y NAME=JSON for the syscall's name, {"value": null} for names
+ * without one. Several -Y for one name answer its calls in turn, the last
+ * one all the calls after. -R FILE records the history (each RESULT as
+ * {seq, name, value|error}, each SYSCALL as {seq, name, result}), one
+ * msgpack map after another; -H FILE sends such a file as RUN's history.
+ * -M sets RUN's max_result_size.
  * Built by workers/tests/build-driver.sh; used by the *.sh tests here.
  */
 #include "common.h"
@@ -43,6 +46,12 @@ static const char		*files_dir;
 static int			 opt_durable, opt_suspend;
 static const char		*opt_history, *opt_record;
 static uint64_t			 opt_max_result;
+static struct canned {
+	char	*name;
+	char	*json;
+	int	 used;
+}				 canned[128];
+static size_t			 ncanned;
 static FILE			*record;
 static char			*paths[256];
 static uint8_t			*contents[256];
@@ -281,31 +290,67 @@ record_entry(struct frame_msg *m, const char *syscall_result)
 	msgpack_sbuffer_destroy(&sb);
 }
 
-/* The durable controller's side: ACK a RESULT, answer a SYSCALL. */
+/* The -Y result for the syscall name: the first unused one, of which the
+ * last one for a name is never used up; {"value": null} without one. */
+static const char *
+canned_result(const char *name, size_t len)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < ncanned; i++) {
+		if (canned[i].used || strlen(canned[i].name) != len ||
+		    memcmp(canned[i].name, name, len) != 0)
+			continue;
+		for (j = i + 1; j < ncanned; j++)
+			if (strcmp(canned[j].name, canned[i].name) == 0) {
+				canned[i].used = 1;
+				break;
+			}
+		return canned[i].json;
+	}
+	return "{\"value\": null}";
+}
+
+/* The controller's side: ACK a RESULT, answer a SYSCALL. */
 static void
 answer(int fd, struct frame_msg *m)
 {
 	struct frame_builder	 fb;
 	uint64_t		 seq;
+	const char		*result = NULL;
 	char			*cause = NULL;
+	uint32_t		 i;
 
-	if (m->header.type != FRAME_RESULT && m->header.type != FRAME_SYSCALL)
+	if (m->header.type != FRAME_SYSCALL &&
+	    !(m->header.type == FRAME_RESULT && opt_durable))
 		return;
 	if (frame_get_uint(m, "seq", 1, &seq, &cause) != 0)
 		fatalx("%s", cause);
+	if (m->header.type == FRAME_SYSCALL) {
+		for (i = 0; i < m->map->size; i++) {
+			const msgpack_object_kv *kv = &m->map->ptr[i];
+			if (kv->key.via.str.size == 4 &&
+			    memcmp(kv->key.via.str.ptr, "name", 4) == 0 &&
+			    kv->val.type == MSGPACK_OBJECT_STR)
+				result = canned_result(kv->val.via.str.ptr,
+				    kv->val.via.str.size);
+		}
+		if (result == NULL)
+			fatalx("a SYSCALL without a name");
+	}
 	if (m->header.type == FRAME_RESULT) {
 		record_entry(m, NULL);
 		frame_begin(&fb, FRAME_ACK, 0, 1);
 		frame_pack_uint(&fb, "seq", seq);
 	} else if (opt_suspend) {
-		record_entry(m, "null");
+		record_entry(m, result);
 		frame_begin(&fb, FRAME_SUSPEND, 0, 1);
 		frame_pack_uint(&fb, "seq", seq);
 	} else {
-		record_entry(m, "null");
+		record_entry(m, result);
 		frame_begin(&fb, FRAME_SYSCALL_RESULT, 0, 2);
 		frame_pack_uint(&fb, "seq", seq);
-		frame_pack_str(&fb, "result", "null");
+		frame_pack_str(&fb, "result", result);
 	}
 	send_builder(fd, &fb, -1);
 }
@@ -361,8 +406,7 @@ drain(int fd, struct frame_reader *r, uint8_t **artifact, size_t *alen)
 
 	while (recv_msg(fd, r, &m)) {
 		print_msg("worker", &m);
-		if (opt_durable)
-			answer(fd, &m);
+		answer(fd, &m);
 		if (artifact != NULL && m.header.type == FRAME_BUILT &&
 		    frame_get_bool(&m, "ok", 1, &ok, &cause) == 0 && ok &&
 		    frame_get_bin(&m, "artifact", 1, &a, alen, &cause) == 0) {
@@ -411,7 +455,7 @@ main(int argc, char **argv)
 	double			 t0;
 	char			*e;
 
-	while ((ch = getopt(argc, argv, "c:De:g:H:m:M:R:Su:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:De:g:H:m:M:R:Su:vY:")) != -1) {
 		switch (ch) {
 		case 'c': opt_cpu = strtoull(optarg, NULL, 10); break;
 		case 'D': opt_durable = 1; break;
@@ -424,6 +468,15 @@ main(int argc, char **argv)
 		case 'm': opt_mem = strtoull(optarg, NULL, 10); break;
 		case 'u': opt_uid = strtoull(optarg, NULL, 10); break;
 		case 'v': verbose = 1; break;
+		case 'Y':
+			if (ncanned == nitems(canned) ||
+			    (e = strchr(optarg, '=')) == NULL)
+				fatalx("-Y wants NAME=JSON (at most %zu)",
+				    nitems(canned));
+			*e = '\0';
+			canned[ncanned].name = optarg;
+			canned[ncanned++].json = e + 1;
+			break;
 		default: exit(2);
 		}
 	}

@@ -90,7 +90,7 @@ drive_prog misc program.py:webhook \
 check "webhook body bytes" 'DONE ok=true value="\[\\"bytes\\", \\"hello\\", \\"to buf\\\\n\\", \\"evt_9\\", \\"post\\"\]"'
 check "partial lines" 'PRINT text="partial".*' 
 "$D" -e hook__webhook_url=http://x/w "$W" "$P" "$progs/misc" program.py:sdk >"$out" 2>&1
-check "SDK stubs" '\\"subscribe\\": \\"subscribe is not supported yet\\".*\\"hook\\": \\"http://x/w\\".*\\"all_ok\\": true'
+check "SDK stubs" '\\"outcome\\": \\"outcome is not supported yet; use http_outcome\\".*\\"publish_value\\": \\"publish_value is not supported yet\\".*\\"hook\\": \\"http://x/w\\".*\\"all_ok\\": true'
 
 drive_prog sec program.py:syscalls
 for s in ptrace mount io_uring_setup bpf unshare keyctl perf_event_open userfaultfd tiocsti tiocsti_hi; do
@@ -195,6 +195,102 @@ nocheck "history: exactly one of value/error/result (no DONE)" '^worker DONE'
 printf '\203\243seq\002\244name\241x\246result\244null' >"$hist/seq"
 dur main -H "$hist/seq"
 check "history: seq must be 1, 2, ..." 'EXITED pid=[0-9]+ code=1 signal=0'
+
+# The SDK's syscalls: the driver answers each SYSCALL with the -Y result
+# for its name ({"value": null} without one).
+sdk() { e=$1; shift; "$D" "$@" "$W" "$P" "$progs/sdk" "program.py:$e" >"$out" 2>&1; }
+# sys_line NAME SEQ SYSCALL ARGS: the SYSCALL frame, ARGS exactly (C-escaped
+# as the driver prints it, then regex-escaped).
+sys_line() { check "$1" "^worker SYSCALL seq=$2 name=\"$3\" args=\"$(printf '%s' "$4" | sed 's/[\\"]/\\&/g; s/[][\\.*^$+?(){}|]/\\&/g')\"\$"; }
+ev2='{"value":{"data":{"body":{"bytes":"aGk="},"n":1},"event_id":"evt_2","event_type":"post"}}'
+ev3='{"value":{"data":{"n":2},"event_id":"evt_3","event_type":"get"}}'
+sdk events -D -R "$hist/events" -Y subscribe='{"value":"sub_1"}' -Y next_event="$ev2" \
+    -Y next_event="$ev3" -Y next_event='{"value":null}'
+sys_line "subscribe: frame" 1 subscribe '{"source": "conn", "filter": "data.x > 1"}'
+sys_line "next_event: timedelta timeout" 2 next_event '{"ids": ["sub_1"], "timeout": 1.5}'
+sys_line "next_event: ids, no timeout" 3 next_event '{"ids": ["sub_1", "sub_2"], "timeout": null}'
+sys_line "next_event: seconds timeout" 4 next_event '{"ids": ["sub_1"], "timeout": 2.0}'
+sys_line "unsubscribe: frame" 5 unsubscribe '{"id": "sub_1"}'
+check "next_event: AttrDict (bytes decoded), Event with full=True, None on timeout" \
+    'DONE ok=true value="\[\\"sub_1\\", \\"AttrDict\\", \\"hi\\", 1, \\"Event\\", \\"evt_3\\", \\"get\\", 2, \\"ses_1\\", null\]"$'
+first=$(done_line)
+sdk events -D -H "$hist/events"
+count "syscall replay: no SYSCALL" 0 '^worker (CALL|RESULT|SYSCALL) '
+if [ -n "$first" ] && [ "$(done_line)" = "$first" ]; then
+	echo "ok   syscall replay: same return values"
+else
+	echo "FAIL syscall replay: same return values"; echo "     | $first"; sed 's/^/     | /' "$out"; failed=1
+fi
+sdk act_first -D -H "$hist/events"
+check "nondeterminism: syscall recorded, activity called" 'DONE ok=false error="nondeterminism at call #1: history has subscribe, code called random.Random.random"'
+sdk sys_first -D -H "$hist/main"
+check "nondeterminism: activity recorded, syscall called" 'DONE ok=false error="nondeterminism at call #1: history has random.Random.random, code called subscribe"'
+count "nondeterminism: no SYSCALL" 0 '^worker SYSCALL '
+
+sdk sessions -D -Y start='{"value":"ses_child"}' \
+    -Y next_signal='{"value":{"name":"done","payload":{"ok":true}}}' -Y next_signal='{"value":null}'
+sys_line "start: frame" 1 start '{"loc": "program.py:child", "data": {"a": 1}, "memo": {"m": "x"}, "project": ""}'
+sys_line "signal: frame" 2 signal '{"session_id": "ses_child", "name": "go", "payload": {"p": [1, 2]}}'
+sys_line "next_signal: frame" 3 next_signal '{"names": ["done"], "timeout": 5.0}'
+sys_line "next_signal: names" 4 next_signal '{"names": ["a", "b"], "timeout": null}'
+check "start, Signal, None on timeout" 'DONE ok=true value="\[\\"ses_child\\", \\"Signal\\", \\"done\\", \{\\"ok\\": true\}, null\]"$'
+
+n='{"value":null}' l='{"value":["n","z"]}'
+sdk values -D -Y store="$n" -Y store='{"value":{"a":[1]}}' -Y store='{"value":5}' \
+    -Y store='{"value":true}' -Y store='{"value":"new"}' -Y store="$n" -Y store="$l" \
+    -Y store='{"value":5}' -Y store="$n" -Y store="$l" -Y store="$l" -Y store="$l" \
+    -Y store="$n" -Y store="$n" -Y store="$n" -Y store='{"error":"the value of big is over 64 KiB"}'
+sys_line "set_value: frame" 1 store '{"op": "set", "key": "k", "args": [{"a": [1]}]}'
+sys_line "get_value: frame" 2 store '{"op": "get", "key": "k", "args": []}'
+sys_line "add_values: frame" 3 store '{"op": "add", "key": "n", "args": [2]}'
+sys_line "check_and_set_value: frame" 4 store '{"op": "check_and_set", "key": "k", "args": [{"a": [1]}, "new"]}'
+sys_line "mutate_value: frame" 5 store '{"op": "mutate", "key": "k", "args": ["get"]}'
+sys_line "del_value: frame" 6 store '{"op": "del", "key": "k", "args": []}'
+sys_line "list_values_keys: frame" 7 store '{"op": "list", "key": "", "args": []}'
+sys_line "store[k]: get" 9 store '{"op": "get", "key": "missing", "args": []}'
+sys_line "k in store: list" 10 store '{"op": "list", "key": "", "args": []}'
+sys_line "store[k] = v: set" 13 store '{"op": "set", "key": "w", "args": [1]}'
+sys_line "del store[k]: del" 14 store '{"op": "del", "key": "w", "args": []}'
+count "store: one SYSCALL per access" 16 '^worker SYSCALL '
+check "store: values, KeyError, in, len, iter, get, AutoKittehError" 'DONE ok=true value="\[null, \{\\"a\\": \[1\]\}, 5, true, \\"new\\", null, \[\\"n\\", \\"z\\"\], 5, \\"KeyError '"'missing'"'\\", true, 2, \[\\"n\\", \\"z\\"\], \\"dflt\\", \\"AutoKittehError the value of big is over 64 KiB\\"\]"$'
+
+sdk outcomes -D
+sys_line "http_outcome: str body, headers, more" 1 outcome '{"status_code": 201, "body": "hi", "headers": {"X-A": "b"}, "more": true, "event_id": null}'
+sys_line "http_outcome: bytes body" 2 outcome '{"status_code": 200, "body": null, "body_b64": "AAE=", "headers": {}, "more": false, "event_id": null}'
+sys_line "http_outcome: json=None, event_id" 3 outcome '{"status_code": 200, "body": null, "json": null, "json_set": true, "headers": {}, "more": false, "event_id": "evt_1"}'
+sys_line "http_outcome: json" 4 outcome '{"status_code": 200, "body": null, "json": {"a": 1}, "json_set": true, "headers": {}, "more": false, "event_id": null}'
+sys_line "http_outcome: dict body as JSON text" 5 outcome '{"status_code": 200, "body": "{\"k\": [1]}", "headers": {}, "more": false, "event_id": null}'
+check "http_outcome: body and json; outcome" 'DONE ok=true value="\[\\"http_outcome: body and json cannot be used together\\", \\"outcome is not supported yet; use http_outcome\\"\]"$'
+
+sdk errors -D -R "$hist/err" -Y subscribe='{"error":"no connection or trigger named nope"}'
+check "{error}: AutoKittehError" 'DONE ok=true value="\\"AutoKittehError: no connection or trigger named nope\\""$'
+sdk errors -D -H "$hist/err"
+count "{error}: replayed" 0 '^worker SYSCALL '
+check "{error}: raised again" 'DONE ok=true value="\\"AutoKittehError: no connection or trigger named nope\\""$'
+sdk sys_first -D -Y subscribe='[1]'
+check "malformed result ends the session" 'DONE ok=false error="the result of syscall #1 \(subscribe\) is malformed: '"'\[1\]'"'"'
+
+sdk in_activity -D
+count "inside an activity: no SYSCALL" 0 '^worker SYSCALL '
+check "inside an activity: refused" 'DONE ok=true value="\[\\"subscribe cannot be called inside an activity\\", \\"get_value cannot be called inside an activity\\", \\"next_signal cannot be called inside an activity\\", \\"http_outcome cannot be called inside an activity\\"\]"$'
+sdk not_json -D
+count "not JSON: no SYSCALL" 0 '^worker SYSCALL '
+check "not JSON: TypeError" 'DONE ok=true value="\[\\"set_value: the value must be JSON-serialisable \(Object of type object is not JSON serializable\)\\", \\"signal: payload must be JSON-serialisable \(.*\)\\", \\"start: data must be JSON-serialisable \(.*\)\\", \\"http_outcome: json must be JSON-serialisable \(.*\)\\"\]"$'
+
+sdk nondurable -Y subscribe='{"value":"sub_9"}'
+sys_line "non-durable: live syscall" 1 subscribe '{"source": "conn", "filter": ""}'
+check "non-durable: next_signal refused" 'DONE ok=true value="\[\\"sub_9\\", \\"next_signal needs a durable session\\"\]"$'
+
+sdk sleeper -D -R "$hist/sleep"
+sys_line "sleep: frame" 1 sleep '{"seconds": 0.01}'
+sdk sleeper -D -H "$hist/sleep"
+count "sleep {value: null}: replayed" 0 '^worker SYSCALL '
+check "sleep {value: null}: done" 'DONE ok=true value="\\"slept\\""$'
+# {seq: 1, name: "sleep", result: "null"}: a history from before {"value": null}
+printf '\203\243seq\001\244name\245sleep\246result\244null' >"$hist/oldsleep"
+sdk sleeper -D -H "$hist/oldsleep"
+count "sleep null (old history): replayed" 0 '^worker SYSCALL '
+check "sleep null (old history): done" 'DONE ok=true value="\\"slept\\""$'
 
 drive_prog durable program.py:main
 count "non-durable: no CALL or SYSCALL" 0 '^worker (CALL|RESULT|SYSCALL) '

@@ -14,7 +14,9 @@ Build rewrites every call inside a function body into _ak_call(f, ...),
 which in a durable session decides per call: direct, an activity (CALL,
 run, RESULT, wait for ACK; answered from the history on replay) or the
 sleep syscall (docs/DURABILITY.md). In a non-durable session every call is
-direct.
+direct. The SDK's server functions (subscribe, next_event, signal, the
+store, http_outcome, ...) are syscalls through _syscall, in durable and
+non-durable sessions alike (the latter have no history: always live).
 
 An artifact is marshal.dumps({"magic", "sources", "code"}): the decoded
 sources and their compiled code objects, valid while "magic" equals this
@@ -228,6 +230,7 @@ class ArtifactFinder:
 class _S:
     """The session's durable state (one session per worker process)."""
     durable = False
+    session_id = ""
     history = []                # [{seq, name, value|error|result}]
     max_result_size = 1 << 20
     seq = 0                     # the last call number handed out
@@ -578,16 +581,62 @@ def _durable_sleep(*args, **kwargs):
             or not math.isfinite(args[0]) or args[0] < 0:
         return _real_sleep(*args, **kwargs)     # the usual TypeError/ValueError
     seconds = args[0] if type(args[0]) is not bool else int(args[0])
-    seq = _next_seq()
-    if seq <= len(_S.history):
-        _recorded(seq, "sleep", "result")
-        return None
-    _ak.syscall(seq, "sleep", json.dumps({"seconds": seconds}))
+    _syscall("sleep", "time.sleep", {"seconds": seconds})
     return None
 
 
-def _start_session(durable, history, max_result_size, user_modules):
+def _syscall(name, fn, args):
+    """One SDK syscall (docs/DURABILITY.md): name and args (a JSON-able
+    dict) go to the controller as SYSCALL{seq, name, args}; its result is
+    JSON text, {"value": X} -> X or {"error": "sentence"} ->
+    AutoKittehError(sentence). In a durable session the result is recorded
+    and, on replay, taken from the history. fn names the SDK function for
+    the messages."""
+    if _S.fatal is not None:
+        _end(_S.fatal)
+    if _S.activity:
+        raise autokitteh.AutoKittehError(f"{fn} cannot be called inside an activity")
+    text = json.dumps(args, allow_nan=False)    # the SDK checked the values
+    seq = _next_seq()
+    if seq <= len(_S.history):
+        result = _recorded(seq, name, "result")["result"]
+    else:
+        result = _ak.syscall(seq, name, text)
+    return _syscall_value(seq, name, result)
+
+
+def _syscall_value(seq, name, text):
+    try:
+        r = json.loads(text)
+    except (TypeError, ValueError):
+        r = ValueError
+    if isinstance(r, dict) and len(r) == 1:
+        if "value" in r:
+            return r["value"]
+        if "error" in r:
+            raise autokitteh.AutoKittehError(str(r["error"]))
+    if name == "sleep" and r is None:
+        return None                     # histories before {"value": null}
+    _end(f"the result of syscall #{seq} ({name}) is malformed: {_cut(repr(text))}")
+
+
+def _event_of(value):
+    """next_event's value {data, event_id, event_type} -> an Event."""
+    return _make_event(value, _S.session_id)
+
+
+def _is_durable():
+    return _S.durable
+
+
+autokitteh._Runtime.syscall = _syscall
+autokitteh._Runtime.durable = _is_durable
+autokitteh._Runtime.make_event = _event_of
+
+
+def _start_session(durable, history, max_result_size, user_modules, session_id=""):
     _S.durable = bool(durable)
+    _S.session_id = session_id
     _S.history = list(history) if durable else []
     _S.max_result_size = max_result_size
     _S.seq = 0
@@ -752,7 +801,7 @@ def run(artifact, entrypoint, event_json, session_id, durable=False, history=(),
         return False, None, f"{path} is not in the build", None
     event = _make_event(json.loads(event_json), session_id)
     _start_session(durable, history, max_result_size,
-                   set(finder.modules) | finder.packages)
+                   set(finder.modules) | finder.packages, session_id)
 
     for p, source in finder.sources.items():
         linecache.cache[p] = (len(source), None, source.splitlines(True), p)
