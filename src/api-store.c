@@ -53,8 +53,8 @@ store_project(struct api_call *call, json_t *req, const char **project_id)
 static json_t *
 store_value_native(json_t *value, char **why)
 {
-	json_t *kind, *v, *out, *elem, *k;
-	const char *name;
+	json_t *kind = NULL, *v, *out, *elem, *k;
+	const char *name = NULL;
 	char *end;
 	long long n;
 	double d;

@@ -706,6 +706,7 @@ struct syscall_arg {
 	char			*args_text;
 	char			*result;	/* JSON text when done */
 	int64_t			 wake_at;	/* when waiting */
+	int64_t			 received_at;
 	int			 waiting;
 };
 
@@ -804,12 +805,12 @@ session_syscall_done(int ok, const char *cause, void *arg)
 		else if (!a->waiting)
 			session_send_seq(run, FRAME_SYSCALL_RESULT, a->ctx.seq,
 			    a->result);
-		else if (a->wake_at - now_us() >= (int64_t)evict &&
+		else if (a->wake_at - a->received_at >= (int64_t)evict &&
 		    a->wake_at != WAIT_FOREVER) {
 			run->suspended = 1;
-			log_info("session %s waits %llds: its worker exits",
-			    run->id, (long long)((a->wake_at - now_us()) /
-			    1000000));
+			log_info("session %s waits %.1fs: its worker exits",
+			    run->id, (double)(a->wake_at - a->received_at) /
+			    1e6);
 			session_send_seq(run, FRAME_SUSPEND, a->ctx.seq, NULL);
 		} else {
 			run->waiting_seq = a->ctx.seq;
@@ -841,9 +842,11 @@ session_on_syscall(struct session_run *run, struct frame_msg *msg)
 	    frame_get_str(msg, "args", 1, &a->args_text, &cause) != 0 ||
 	    frame_msg_end(msg, &cause) != 0)
 		goto out;
+	/* Not inside json_is_object(): the macro evaluates it twice. */
+	a->ctx.args = json_loads(a->args_text, 0, NULL);
 	if (a->ctx.seq != run->last_seq + 1 || run->pending_call != 0 ||
 	    run->waiting_seq != 0 || (a->def = syscall_find(name)) == NULL ||
-	    !json_is_object(a->ctx.args = json_loads(a->args_text, 0, NULL))) {
+	    !json_is_object(a->ctx.args)) {
 		xasprintf(&cause, "SYSCALL %s #%llu is unknown, out of order or "
 		    "has no JSON object of arguments", name,
 		    (unsigned long long)a->ctx.seq);
@@ -851,6 +854,7 @@ session_on_syscall(struct session_run *run, struct frame_msg *msg)
 	}
 	snprintf(a->ctx.session_id, sizeof a->ctx.session_id, "%s", run->id);
 	a->generation = run->generation;
+	a->received_at = now_us();
 	if (store_write(controller->store, session_syscall_write, a,
 	    session_syscall_done, a, &cause) != 0)
 		goto out;
@@ -862,6 +866,7 @@ out:
 		log_warning("session %s: bad SYSCALL: %s", run->id, cause);
 		json_decref(a->ctx.args);
 		free(a->args_text);
+		free(a->result);
 		free(a);
 	}
 	free(cause);

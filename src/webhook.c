@@ -425,9 +425,11 @@ webhook_handle(struct evhttp_request *req, const char *raw_path)
 	    "method")));
 	for (char *c = lower; *c != '\0'; c++)
 		*c = (char)tolower((unsigned char)*c);
-	w->start_session = w->target.event_type[0] == '\0' ||
+	/* A trigger without a call only feeds subscriptions. */
+	w->start_session = w->target.entrypoint[0] != ':' &&
+	    (w->target.event_type[0] == '\0' ||
 	    strcmp(w->target.event_type, "*") == 0 ||
-	    strcmp(w->target.event_type, lower) == 0;
+	    strcmp(w->target.event_type, lower) == 0);
 	evhttp_connection_get_peer(evhttp_request_get_connection(req),
 	    (char **)&addr, &port);
 	if (addr != NULL)

@@ -66,6 +66,7 @@ elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
 exec 3<&- 3>&-
 kill "$trickler" 2>/dev/null || true
 wait "$trickler" 2>/dev/null || true
+EXTRA_PIDS=${EXTRA_PIDS% "$trickler"}
 assert_match "$reply" '^HTTP/1\.[01] 408' "a trickling client gets 408"
 assert_contains "$reply" "http.request_timeout" "the 408 answer names the option"
 [ "$elapsed" -lt 5000 ] || fail "the trickling client was cut after ${elapsed} ms, not ~2 s"

@@ -65,8 +65,11 @@ cleanup() {
 	local rc=$?
 
 	set +e
+	# Only our own children: a pid we already waited for may since have
+	# been reused by another test's process.
 	for _p in $DAEMON_PID $EXTRA_PIDS; do
-		kill -KILL "$_p" 2>/dev/null
+		[ "$(awk '{ print $4 }' "/proc/$_p/stat" 2>/dev/null)" = "$$" ] &&
+		    kill -KILL "$_p" 2>/dev/null
 	done
 	if [ -n "$NOTIFY_PID" ]; then
 		kill -TERM "$NOTIFY_PID" 2>/dev/null

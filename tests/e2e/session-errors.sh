@@ -74,6 +74,10 @@ start() {
 	[ -n "$ses" ] || fail "the $1 webhook started no session"
 }
 
+# Conditions for wait_until, which evaluates its arguments once.
+prints_at_least() { test "$(ak session prints "$1" | wc -l)" -ge "$2"; }
+state_is() { test "$(session_state "$1")" = "$2"; }
+
 # -- an uncaught exception --
 start raise
 run ak session watch -t 20s "$ses"
@@ -122,7 +126,7 @@ assert_match "$OUT" 'STATE +error: the worker was killed by signal 24 \(SIGXCPU\
 
 # -- a worker killed from outside --
 start sleep
-wait_until 15 test -n "$(ak session prints "$ses")" ||
+wait_until 15 prints_at_least "$ses" 1 ||
     fail "the sleeping session printed no pid"
 pid=$(ak session prints "$ses")
 case $pid in
@@ -138,8 +142,6 @@ fi
 kill -KILL "$pid"
 # A lost worker does not end the session: it starts again (this one is not
 # durable, so from the top) on a new worker after a 1 s backoff.
-prints_at_least() { test "$(ak session prints "$1" | wc -l)" -ge "$2"; }
-state_is() { test "$(session_state "$1")" = "$2"; }
 wait_until 15 prints_at_least "$ses" 2 ||
     fail "the killed session did not start again on a new worker"
 pid2=$(ak session prints "$ses" | tail -n 1)
@@ -156,7 +158,7 @@ wait_until 15 state_is "$ses" stopped ||
 
 # -- akctl session stop --
 start sleep
-wait_until 15 test -n "$(ak session prints "$ses")" ||
+wait_until 15 prints_at_least "$ses" 1 ||
     fail "the sleeping session printed no pid"
 pid=$(ak session prints "$ses")
 run ak session stop -r "enough now" "$ses"
