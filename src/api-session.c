@@ -1,7 +1,13 @@
 /*
- * api-session.c: autokitteh.sessions.v1.SessionsService: List, Get,
- * GetLog, GetPrints, Stop, Delete (Start answers unimplemented in this
- * release: sessions start from triggers).
+ * api-session.c: autokitteh.sessions.v1.SessionsService: Start, List,
+ * Get, GetLog, GetPrints, Stop, Delete.
+ *
+ * Start runs an entry point by hand: on the project's ACTIVE deployment,
+ * or a named deployment or build. Its inputs become the data of a new
+ * event (destination the deployment, type session_start), which the
+ * handler gets as event.data, as if a trigger had fired. Stop is graceful
+ * unless terminate; with terminate and termination_delay it is graceful
+ * first and forced when the delay ends (a timer here).
  *
  * Sessions and their logs are written by session.c; this file reads them,
  * turns session_logs rows into SessionLogRecords, and asks session.c to
@@ -33,7 +39,14 @@ const char *const api_session_stop_fields[] = { "session_id", "reason",
     "terminate", "termination_delay", NULL };
 const char *const api_session_delete_fields[] = { "session_id", NULL };
 const char *const api_session_start_fields[] = { "session", "json_inputs",
-    "json_object_input", NULL };
+    "json_object_input", "json_values", NULL };
+
+static const char *const start_session_fields[] = { "session_id",
+    "build_id", "project_id", "deployment_id", "event_id", "entrypoint",
+    "inputs", "parent_session_id", "memo", "created_at", "updated_at",
+    "state", "is_durable", NULL };
+static const char *const start_entrypoint_fields[] = { "path", "row", "col",
+    "name", NULL };
 
 static const char *const session_states[] = {
 	"", "created", "running", "error", "completed", "stopped",
@@ -527,20 +540,89 @@ api_session_get_prints(struct api_call *call, json_t *req)
 
 /* ---- Stop, Delete, Start ---- */
 
+/* termination_delay: a proto3 JSON Duration ("1.5s"), in ms; -1 bad. */
+static int64_t
+duration_ms(json_t *v)
+{
+	const char *s;
+	char *end;
+	double d;
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (json_is_object(v)) {	/* {seconds, nanos}, as some clients send */
+		json_t *sec = json_object_get(v, "seconds");
+		json_t *ns = json_object_get(v, "nanos");
+
+		d = json_is_string(sec) ? strtod(json_string_value(sec), NULL) :
+		    json_number_value(sec);
+		d += json_number_value(ns) / 1e9;
+	} else if ((s = json_string_value(v)) != NULL) {
+		errno = 0;
+		d = strtod(s, &end);
+		if (end == s || strcmp(end, "s") != 0 || errno != 0)
+			return -1;
+	} else
+		return -1;
+	if (!(d >= 0) || d > 315576000000.0)
+		return -1;
+	return (int64_t)(d * 1000 + 0.5);
+}
+
+struct stop_later {
+	struct event	*ev;
+	char		 id[64];
+	char		*reason;
+};
+
+static void
+stop_later_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct stop_later *l = arg;
+	char *cause = NULL;
+
+	(void)fd;
+	(void)events;
+	if (session_stop(l->id, 1, l->reason, &cause) == 1)
+		log_info("session %s: forced to stop after its termination "
+		    "delay", l->id);
+	free(cause);	/* already final: nothing to force */
+	event_free(l->ev);
+	free(l->reason);
+	free(l);
+}
+
 void
 api_session_stop(struct api_call *call, json_t *req)
 {
 	const char *id, *reason;
 	char *cause = NULL;
 	int terminate, rc;
+	int64_t delay;
 
 	if (api_id_field(call, req, "session_id", "ses", 1, &id) != 0 ||
 	    api_string_field(call, req, "reason", &reason) != 0 ||
 	    api_bool_field(call, req, "terminate", &terminate) != 0)
 		return;
+	if ((delay = duration_ms(json_object_get(req,
+	    "termination_delay"))) < 0) {
+		api_error(call, CONNECT_INVALID_ARGUMENT, "termination_delay is "
+		    "a duration such as \"30s\" or \"1.5s\"");
+		return;
+	}
 	if (reason == NULL || *reason == '\0')
 		reason = "stopped through the API";
-	rc = session_stop(id, terminate, reason, &cause);
+	/* terminate with a delay: graceful now, forced when it ends. */
+	rc = session_stop(id, terminate && delay == 0, reason, &cause);
+	if (rc == 1 && terminate && delay > 0) {
+		struct stop_later *l = xcalloc(1, sizeof *l);
+		struct timeval tv = { delay / 1000, (delay % 1000) * 1000 };
+
+		snprintf(l->id, sizeof l->id, "%s", id);
+		l->reason = xstrdup(reason);
+		l->ev = evtimer_new(controller->base, stop_later_cb, l);
+		evtimer_add(l->ev, &tv);
+	}
 	if (rc == 1)
 		api_reply(call, json_object());
 	else if (rc == 0)
@@ -582,9 +664,351 @@ api_session_delete(struct api_call *call, json_t *req)
 		log_info("session %s deleted", id);
 }
 
+/* ---- Start ---- */
+
+struct session_start {
+	char		 session_id[64];
+	char		 event_id[64];
+	char		 project_id[64];
+	char		 deployment_id[64];
+	char		 build_id[64];
+	char		*entrypoint;
+	char		*inputs_json;
+	char		*memo_json;
+	int		 is_durable;
+	json_t		*response;	/* borrowed: {session_id} */
+};
+
+static void
+start_schedule_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	session_schedule();
+}
+
+static void
+start_committed(int ok, const char *cause, void *arg)
+{
+	(void)cause;
+	(void)arg;
+	if (ok)	/* next turn: the answer goes out first */
+		event_base_once(controller->base, -1, EV_TIMEOUT,
+		    start_schedule_cb, NULL, &(struct timeval){ 0, 0 });
+}
+
+static int
+session_start_write(struct store *s, void *arg, char **cause)
+{
+	struct session_start *x = arg;
+	const char *dest = *x->deployment_id != '\0' ? x->deployment_id :
+	    x->build_id;
+	json_t *memo = json_loads(x->memo_json, 0, NULL);
+	char *memo_json;
+	struct session_new n = {
+		.project_id = x->project_id,
+		.deployment_id = *x->deployment_id != '\0' ? x->deployment_id :
+		    NULL,
+		.build_id = x->build_id,
+		.event_id = x->event_id,
+		.entrypoint = x->entrypoint,
+		.is_durable = x->is_durable,
+		.inputs_json = x->inputs_json,
+	};
+	int rc;
+
+	if (event_insert(s, x->event_id, dest, x->project_id, "session_start",
+	    x->inputs_json, "{}", cause) != 0) {
+		json_decref(memo);
+		return -1;
+	}
+	if (memo == NULL)
+		memo = json_object();
+	json_object_set_new(memo, "event_id", json_string(x->event_id));
+	json_object_set_new(memo, "event_type", json_string("session_start"));
+	json_object_set_new(memo, "project_id", json_string(x->project_id));
+	memo_json = json_dumps(memo, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(memo);
+	n.memo_json = memo_json;
+	rc = session_insert(s, &n, x->session_id, sizeof x->session_id, cause);
+	free(memo_json);
+	if (rc == 0) {
+		json_object_set_new(x->response, "session_id",
+		    json_string(x->session_id));
+		store_on_commit(s, start_committed, NULL);
+	}
+	return rc;
+}
+
+/* The deployment (or build) a session starts on: 0, or -1 answered. */
+static int
+start_target(struct api_call *call, json_t *sess, struct session_start *x)
+{
+	struct store *s = call_store(call);
+	const char *project, *deployment, *build;
+	sqlite3_stmt *st;
+	int rc;
+
+	project = api_object_string(sess, "project_id");
+	deployment = api_object_string(sess, "deployment_id");
+	build = api_object_string(sess, "build_id");
+	if (api_id_check(call, "session.project_id", project, "prj", 0) != 0 ||
+	    api_id_check(call, "session.deployment_id", deployment, "dep",
+	    0) != 0 || api_id_check(call, "session.build_id", build, "bld",
+	    0) != 0)
+		return -1;
+	if (project == NULL && deployment == NULL && build == NULL) {
+		api_error(call, CONNECT_INVALID_ARGUMENT, "a session starts in a "
+		    "project (project_id), on a deployment (deployment_id) or "
+		    "from a build (build_id)");
+		return -1;
+	}
+	if (deployment != NULL) {
+		st = store_prepare(s, "SELECT project_id, coalesce(build_id, ''), "
+		    "state FROM deployments WHERE deployment_id = ?");
+		if (st == NULL)
+			goto internal;
+		sqlite3_bind_text(st, 1, deployment, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			snprintf(x->project_id, sizeof x->project_id, "%s",
+			    api_column_text(st, 0));
+			snprintf(x->build_id, sizeof x->build_id, "%s",
+			    api_column_text(st, 1));
+			snprintf(x->deployment_id, sizeof x->deployment_id,
+			    "%s", deployment);
+			rc = strcmp(api_column_text(st, 2), "active") == 0 ||
+			    strcmp(api_column_text(st, 2), "testing") == 0 ?
+			    SQLITE_ROW : SQLITE_MISUSE;
+		}
+		sqlite3_finalize(st);
+		if (rc == SQLITE_DONE) {
+			api_error(call, CONNECT_NOT_FOUND, "no deployment %s: "
+			    "see 'akctl deployment list'", deployment);
+			return -1;
+		}
+		if (rc == SQLITE_MISUSE) {
+			api_error(call, CONNECT_FAILED_PRECONDITION, "deployment "
+			    "%s is neither ACTIVE nor TESTING: sessions start "
+			    "on live deployments", deployment);
+			return -1;
+		}
+		if (rc != SQLITE_ROW)
+			goto internal;
+		if (build != NULL && strcmp(build, x->build_id) != 0) {
+			api_error(call, CONNECT_INVALID_ARGUMENT, "deployment %s "
+			    "runs build %s, not %s", deployment, x->build_id,
+			    build);
+			return -1;
+		}
+	} else if (build != NULL) {
+		st = store_prepare(s, "SELECT project_id FROM builds WHERE "
+		    "build_id = ?");
+		if (st == NULL)
+			goto internal;
+		sqlite3_bind_text(st, 1, build, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			snprintf(x->project_id, sizeof x->project_id, "%s",
+			    api_column_text(st, 0));
+		sqlite3_finalize(st);
+		if (rc == SQLITE_DONE) {
+			api_error(call, CONNECT_NOT_FOUND, "no build %s", build);
+			return -1;
+		}
+		if (rc != SQLITE_ROW)
+			goto internal;
+		snprintf(x->build_id, sizeof x->build_id, "%s", build);
+	} else {
+		if (api_project_exists(call, project) != 0)
+			return -1;
+		st = store_prepare(s, "SELECT deployment_id, coalesce(build_id, "
+		    "'') FROM deployments WHERE project_id = ? AND state = "
+		    "'active' ORDER BY created_at DESC LIMIT 1");
+		if (st == NULL)
+			goto internal;
+		sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			snprintf(x->deployment_id, sizeof x->deployment_id,
+			    "%s", api_column_text(st, 0));
+			snprintf(x->build_id, sizeof x->build_id, "%s",
+			    api_column_text(st, 1));
+		}
+		sqlite3_finalize(st);
+		if (rc == SQLITE_DONE) {
+			api_error(call, CONNECT_FAILED_PRECONDITION, "project %s "
+			    "has no active deployment: deploy it first, or name "
+			    "a deployment or build", project);
+			return -1;
+		}
+		if (rc != SQLITE_ROW)
+			goto internal;
+		snprintf(x->project_id, sizeof x->project_id, "%s", project);
+	}
+	if (project != NULL && strcmp(project, x->project_id) != 0) {
+		api_error(call, CONNECT_INVALID_ARGUMENT, "%s %s belongs to "
+		    "project %s, not %s", deployment != NULL ? "deployment" :
+		    "build", deployment != NULL ? deployment : build,
+		    x->project_id, project);
+		return -1;
+	}
+	return 0;
+internal:
+	api_error(call, CONNECT_INTERNAL, "cannot read the deployments");
+	return -1;
+}
+
+/* inputs (Values), json_inputs ({k: JSON text}), json_object_input. */
+static json_t *
+start_inputs(struct api_call *call, json_t *req, json_t *sess,
+    int json_values)
+{
+	json_t *inputs, *v, *obj;
+	const char *key, *text;
+	char *cause = NULL;
+
+	inputs = value_map_native(api_object_get(sess, "inputs"),
+	    "session.inputs", json_values, &cause);
+	if (inputs == NULL) {
+		api_error(call, CONNECT_INVALID_ARGUMENT, "%s", cause);
+		free(cause);
+		return NULL;
+	}
+	v = json_object_get(req, "json_inputs");
+	if (v != NULL && !json_is_null(v) && !json_is_object(v)) {
+		api_error(call, CONNECT_INVALID_ARGUMENT, "json_inputs is a map "
+		    "of JSON texts");
+		json_decref(inputs);
+		return NULL;
+	}
+	json_object_foreach(v, key, obj) {
+		json_t *parsed = json_is_string(obj) ? json_loads(
+		    json_string_value(obj), JSON_DECODE_ANY, NULL) : NULL;
+
+		if (parsed == NULL) {
+			api_error(call, CONNECT_INVALID_ARGUMENT, "json_inputs"
+			    "[\"%.64s\"] is not JSON text", key);
+			json_decref(inputs);
+			return NULL;
+		}
+		json_object_set_new(inputs, key, parsed);
+	}
+	text = json_string_value(json_object_get(req, "json_object_input"));
+	if (text != NULL && *text != '\0') {
+		obj = json_loads(text, 0, NULL);
+		if (!json_is_object(obj)) {
+			json_decref(obj);
+			json_decref(inputs);
+			api_error(call, CONNECT_INVALID_ARGUMENT,
+			    "json_object_input must be a JSON object");
+			return NULL;
+		}
+		json_object_update(inputs, obj);
+		json_decref(obj);
+	}
+	return inputs;
+}
+
 void
 api_session_start(struct api_call *call, json_t *req)
 {
-	api_error(call, CONNECT_UNIMPLEMENTED, "manual session start arrives "
-	    "with the triggers work");
+	struct session_start x;
+	json_t *sess = json_object_get(req, "session"), *loc, *inputs, *memo;
+	json_t *exports, *d;
+	const char *path, *name, *key;
+	enum connect_code code;
+	char *cause = NULL;
+	int json_values;
+
+	memset(&x, 0, sizeof x);
+	if (api_bool_field(call, req, "json_values", &json_values) != 0)
+		return;
+	if (sess == NULL) {
+		api_error(call, CONNECT_INVALID_ARGUMENT, "session is required");
+		return;
+	}
+	if (api_object_check(call, sess, "session", start_session_fields) != 0)
+		return;
+	if (api_object_string(sess, "session_id") != NULL) {
+		api_error(call, CONNECT_INVALID_ARGUMENT, "session.session_id "
+		    "must be empty: the server assigns it");
+		return;
+	}
+	loc = api_object_get(sess, "entrypoint");
+	if (loc == NULL || api_object_check(call, loc, "session.entrypoint",
+	    start_entrypoint_fields) != 0) {
+		if (loc == NULL)
+			api_error(call, CONNECT_INVALID_ARGUMENT, "session."
+			    "entrypoint is required: {path, name}, such as "
+			    "program.py and on_event");
+		return;
+	}
+	path = api_object_string(loc, "path");
+	name = api_object_string(loc, "name");
+	if (path == NULL || name == NULL) {
+		api_error(call, CONNECT_INVALID_ARGUMENT, "session.entrypoint "
+		    "needs a path and a name (program.py, on_event)");
+		return;
+	}
+	d = api_object_get(sess, "is_durable");
+	if (d != NULL && !json_is_null(d) && !json_is_boolean(d)) {
+		api_error(call, CONNECT_INVALID_ARGUMENT, "session.is_durable "
+		    "must be a boolean");
+		return;
+	}
+	x.is_durable = json_is_true(d);
+	memo = api_object_get(sess, "memo");
+	if (memo != NULL && !json_is_null(memo)) {
+		json_t *v;
+
+		if (!json_is_object(memo)) {
+			api_error(call, CONNECT_INVALID_ARGUMENT, "session.memo "
+			    "is a map of strings");
+			return;
+		}
+		json_object_foreach(memo, key, v) {
+			if (!json_is_string(v)) {
+				api_error(call, CONNECT_INVALID_ARGUMENT,
+				    "session.memo[\"%.64s\"] is not a string",
+				    key);
+				return;
+			}
+		}
+	}
+	if (start_target(call, sess, &x) != 0)
+		return;
+	exports = deployment_build_exports(call_store(call), x.build_id,
+	    x.project_id, &code, &cause);
+	if (exports == NULL) {
+		api_error(call, code, "%s", cause);
+		free(cause);
+		return;
+	}
+	if (deployment_check_call(exports, "start", path, name, &cause) != 0) {
+		const char *why = strstr(cause, "but the build");
+
+		api_error(call, CONNECT_FAILED_PRECONDITION, "cannot start "
+		    "%s:%s: %s", path, name, why != NULL ? why + 4 : cause);
+		free(cause);
+		json_decref(exports);
+		return;
+	}
+	json_decref(exports);
+	if ((inputs = start_inputs(call, req, sess, json_values)) == NULL)
+		return;
+	xasprintf(&x.entrypoint, "%s:%s", path, name);
+	x.inputs_json = json_dumps(inputs, JSON_COMPACT);
+	x.memo_json = memo != NULL && json_is_object(memo) ? json_dumps(memo,
+	    JSON_COMPACT) : xstrdup("{}");
+	json_decref(inputs);
+	x.response = json_object();
+	if (typeid_new("evt", x.event_id, sizeof x.event_id) != 0) {
+		json_decref(x.response);
+		api_error(call, CONNECT_INTERNAL, "cannot make an event id");
+	/* The write runs now: it fills in the answer's session_id. */
+	} else if (api_write(call, session_start_write, &x, x.response) == 0)
+		log_info("session %s started by hand: %s in %s", x.session_id,
+		    x.entrypoint, x.project_id);
+	free(x.entrypoint);
+	free(x.inputs_json);
+	free(x.memo_json);
 }

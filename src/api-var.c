@@ -1,8 +1,9 @@
 /*
  * api-var.c: autokitteh.vars.v1.VarsService: Set, Get, Delete.
  *
- * A var's scope is a project id in this release (AutoKitteh also scopes
- * vars to connections and triggers). Limits are AutoKitteh's: 64 vars per
+ * A var's scope is a project id or a connection id (a connection's
+ * settings: pat, webhook_secret, base_url...); AutoKitteh also scopes
+ * vars to triggers, which we do not yet. Limits are AutoKitteh's: 64 vars per
  * scope, values up to 8,092 bytes (the literal in its code). Secret values
  * are stored and returned as they are; akctl masks them.
  */
@@ -29,15 +30,32 @@ call_store(struct api_call *call)
 	return server_store(api_server(call));
 }
 
-/* The scope must be an existing project: 0, or -1 after answering. */
+/* The scope must be an existing project or connection: 0, or -1 after
+ * answering. */
 static int
 var_scope_check(struct api_call *call, const char *field, const char *scope)
 {
-	if (scope != NULL && (strncmp(scope, "con_", 4) == 0 ||
-	    strncmp(scope, "trg_", 4) == 0)) {
+	if (scope != NULL && strncmp(scope, "trg_", 4) == 0) {
 		api_error(call, CONNECT_INVALID_ARGUMENT, "%s: vars scoped to "
-		    "connections or triggers are not supported yet; use a "
-		    "project id", field);
+		    "triggers are not supported yet; use a project or a "
+		    "connection id", field);
+		return -1;
+	}
+	if (scope != NULL && strncmp(scope, "con_", 4) == 0) {
+		int rc;
+
+		if (api_id_check(call, field, scope, "con", 1) != 0)
+			return -1;
+		rc = api_row_exists(call_store(call), "SELECT 1 FROM "
+		    "connections WHERE connection_id = ?", scope);
+		if (rc == 1)
+			return 0;
+		if (rc == 0)
+			api_error(call, CONNECT_NOT_FOUND, "no connection %s: "
+			    "see 'akctl connection list'", scope);
+		else
+			api_error(call, CONNECT_INTERNAL, "cannot read the "
+			    "connections");
 		return -1;
 	}
 	if (scope != NULL && *scope == '\0')

@@ -217,6 +217,7 @@ start(struct daemon_state *d)
 	controller = &d->ctl;
 	notify_status("recovering sessions");
 	session_recover();
+	sched_start();
 	notify_status("starting the worker pool");
 	d->pool = pool_new(d->base, &d->config);
 	if (pool_start(d->pool, &cause) != 0)

@@ -128,6 +128,12 @@ const char *store_path(struct store *);
 int store_synchronous(struct store *);
 int store_stats(struct store *, struct store_stats *);
 sqlite3_stmt *store_prepare(struct store *, const char *sql);
+/*
+ * Statements from store_prepare() are cached (store.c): give them back with
+ * sqlite3_finalize(), which means store_finalize() in the daemon's code.
+ */
+int store_finalize(sqlite3_stmt *);
+#define sqlite3_finalize(st) store_finalize(st)
 int store_count(struct store *, const char *sql, int64_t *count);
 
 /* store-migrate.c */
@@ -496,10 +502,13 @@ extern const char *const api_deployment_list_fields[];
 /* api-trigger.c */
 void api_trigger_get(struct api_call *, json_t *);
 void api_trigger_list(struct api_call *, json_t *);
-void api_trigger_write(struct api_call *, json_t *);	/* unimplemented */
+void api_trigger_create(struct api_call *, json_t *);
+void api_trigger_update(struct api_call *, json_t *);
+void api_trigger_delete(struct api_call *, json_t *);
 extern const char *const api_trigger_get_fields[];
 extern const char *const api_trigger_list_fields[];
-extern const char *const api_trigger_write_fields[];
+extern const char *const api_trigger_write_fields[];	/* Create, Update */
+extern const char *const api_trigger_delete_fields[];
 
 /* api-var.c */
 void api_var_set(struct api_call *, json_t *);
@@ -512,10 +521,12 @@ extern const char *const api_var_delete_fields[];
 /* api-event.c */
 void api_event_get(struct api_call *, json_t *);
 void api_event_list(struct api_call *, json_t *);
-void api_event_save(struct api_call *, json_t *);	/* unimplemented */
+void api_event_save(struct api_call *, json_t *);
+void api_event_verify_filter(struct api_call *, json_t *);	/* system.v1 */
 extern const char *const api_event_get_fields[];
 extern const char *const api_event_list_fields[];
 extern const char *const api_event_save_fields[];
+extern const char *const api_event_verify_filter_fields[];
 
 /* api-session.c */
 const char *session_state_enum(const char *stored);
@@ -525,7 +536,7 @@ void api_session_get_log(struct api_call *, json_t *);
 void api_session_get_prints(struct api_call *, json_t *);
 void api_session_stop(struct api_call *, json_t *);
 void api_session_delete(struct api_call *, json_t *);
-void api_session_start(struct api_call *, json_t *);	/* unimplemented */
+void api_session_start(struct api_call *, json_t *);
 extern const char *const api_session_list_fields[];
 extern const char *const api_session_get_fields[];
 extern const char *const api_session_get_log_fields[];
@@ -543,5 +554,109 @@ extern const char *const api_store_get_fields[];
 extern const char *const api_store_list_fields[];
 extern const char *const api_store_mutate_fields[];
 extern const char *const api_store_publish_fields[];	/* and Unpublish */
+
+/* cel.c: the CEL subset of trigger and subscription filters. */
+struct cel_expr;
+struct cel_expr *cel_parse(const char *source, char **cause);
+void cel_free(struct cel_expr *);
+/* 1 matches, 0 does not, -1 error (*cause). Empty or "." matches all. */
+int cel_filter_matches(const char *filter, json_t *data,
+    const char *event_type, char **cause);
+/* Evaluate to a JSON value (new reference), or NULL with *cause. */
+json_t *cel_eval(struct cel_expr *, json_t *data, const char *event_type,
+    char **cause);
+
+/* cron.c: schedules: 5-field cron, @daily..., @every DURATION. */
+struct cron;
+struct cron *cron_parse(const char *expr, char **cause);
+void cron_free(struct cron *);
+/* The first fire time strictly after `after` (Unix seconds) in time zone
+ * tz ("" or NULL: UTC), or -1 with *cause. */
+int64_t cron_next(const struct cron *, int64_t after, const char *tz,
+    char **cause);
+int cron_timezone_valid(const char *tz);
+
+/* sched.c: schedule triggers fire from the store, one timer. */
+void sched_start(void);		/* at start, after recovery */
+void sched_rearm(void);		/* a schedule changed */
+
+/* dispatch.c: an event -> matching triggers -> sessions (fan-out). */
+int dispatch_event(struct store *, const char *event_id,
+    const char *testing_deployment_id, json_t *sessions_out, char **cause);
+				/* inside a store_write; sessions started */
+int event_insert(struct store *, const char *event_id,
+    const char *destination_id, const char *project_id, const char *event_type,
+    const char *data_json, const char *memo_json, char **cause);
+/* A map of Values -> a native JSON object; NULL with *cause naming field. */
+json_t *value_map_native(json_t *map, const char *field, int json_values,
+    char **cause);
+
+/* api-dispatcher.c: autokitteh.dispatcher.v1.DispatcherService. */
+void api_dispatcher_dispatch(struct api_call *, json_t *);
+void api_dispatcher_redispatch(struct api_call *, json_t *);
+extern const char *const api_dispatcher_dispatch_fields[];
+extern const char *const api_dispatcher_redispatch_fields[];
+/* api-event.c: the event of a Save or Dispatch request, checked. */
+struct event_request {
+	char	 destination_id[64];
+	char	 project_id[64];	/* the destination's, or "" */
+	char	*event_type;
+	char	*data_json;
+	char	*memo_json;
+};
+int api_event_request(struct api_call *, json_t *event, int json_values,
+    struct event_request *);	/* -1: answered */
+void api_event_request_free(struct event_request *);
+int api_destination_project(struct store *, const char *destination_id,
+    char *project_id, size_t size);	/* 1 found, 0 not, -1 error */
+
+/* integrations: one file per connection type (integration-*.c). */
+enum connection_status {
+	CONNECTION_OK,
+	CONNECTION_WARNING,
+	CONNECTION_ERROR,
+	CONNECTION_INIT_REQUIRED,
+};
+struct integration {
+	const char	*name;			/* "github" */
+	const char	*route;			/* "/github/" prefix, or NULL */
+	void		(*handle)(struct evhttp_request *, const char *path);
+	int		(*test)(const char *connection_id, char **cause);
+	/* From the connection's vars; *message is always set (new string). */
+	enum connection_status (*status)(const char *connection_id,
+			    char **message);
+	const char	*description;
+};
+extern const struct integration integration_github;
+extern const struct integration integration_http;
+const struct integration *integration_find(const char *name);
+const struct integration *integration_for_path(const char *path);
+size_t integration_count(void);
+const struct integration *integration_at(size_t);
+char *integration_var(const char *connection_id, const char *name);
+int integration_var_set(const char *connection_id, const char *name);
+enum connection_status integration_status(const struct integration *,
+    const char *connection_id, char **message);
+const char *connection_status_code(enum connection_status);	/* CODE_OK */
+const char *connection_status_stored(enum connection_status);	/* ok */
+
+/* integration-github.c: X-Hub-Signature-256 over the raw body. */
+int github_signature_valid(const char *header, const void *body, size_t len,
+    const char *secret);		/* 1 valid, 0 not */
+
+/* api-connection.c: ConnectionsService. */
+void api_connection_create(struct api_call *, json_t *);
+void api_connection_get(struct api_call *, json_t *);
+void api_connection_list(struct api_call *, json_t *);
+void api_connection_delete(struct api_call *, json_t *);
+void api_connection_update(struct api_call *, json_t *);
+void api_connection_test(struct api_call *, json_t *);
+void api_connection_refresh_status(struct api_call *, json_t *);
+extern const char *const api_connection_create_fields[];
+extern const char *const api_connection_id_fields[];	/* {connection_id} */
+extern const char *const api_connection_list_fields[];
+/* Delete a connection, its vars and its triggers (inside a store_write). */
+int connection_delete(struct store *, const char *connection_id,
+    char **cause);
 
 #endif

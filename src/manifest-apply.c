@@ -10,8 +10,10 @@
  * run inside a store_write(), so that the whole manifest lands in one
  * transaction or not at all.
  *
- * What we cannot run yet (connections, connection and schedule triggers)
- * is refused with a sentence rather than stored and silently ignored.
+ * Connections are created by name, their vars set when new or changed
+ * (vars the manifest omits are kept), and connections the manifest no
+ * longer has are deleted with their vars. What we cannot run yet is
+ * refused with a sentence rather than stored and silently ignored.
  */
 #include "autokittehd.h"
 #include "manifest.h"
@@ -70,7 +72,56 @@ exec_done(struct diff *d, sqlite3_stmt *st, const char *what)
 	return 0;
 }
 
+/* The index of the manifest's connection named name, or -1. */
+static int
+manifest_connection_index(const struct manifest *m, const char *name)
+{
+	for (size_t i = 0; i < m->nconnections; i++) {
+		if (strcmp(m->connections[i].name, name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
 /* ---- what we cannot run yet ---- */
+
+/* A schedule trigger's expression must parse (cron.c). */
+static int
+check_schedule(const struct manifest *m, size_t i, char **cause)
+{
+	const struct manifest_trigger *t = &m->triggers[i];
+	struct cron *c;
+	char *why = NULL;
+
+	if ((c = cron_parse(t->schedule, &why)) != NULL) {
+		cron_free(c);
+		return 0;
+	}
+	xasprintf(cause, "%s:%u:%u: project.triggers[%zu].schedule: trigger "
+	    "%s: invalid schedule \"%s\": %s", m->filename, t->line,
+	    t->column, i, t->name, t->schedule, why);
+	free(why);
+	return -1;
+}
+
+/* A trigger's filter must parse as the CEL subset (cel.c). */
+static int
+check_filter(const struct manifest *m, size_t i, char **cause)
+{
+	const struct manifest_trigger *t = &m->triggers[i];
+	struct cel_expr *expr;
+	char *why = NULL;
+
+	if ((expr = cel_parse(t->filter, &why)) == NULL) {
+		xasprintf(cause, "%s:%u:%u: project.triggers[%zu]: trigger %s: "
+		    "the filter \"%s\" does not parse: %s", m->filename,
+		    t->line, t->column, i, t->name, t->filter, why);
+		free(why);
+		return -1;
+	}
+	cel_free(expr);
+	return 0;
+}
 
 static int
 check_supported(const struct manifest *m, char **cause)
@@ -78,42 +129,31 @@ check_supported(const struct manifest *m, char **cause)
 	const struct manifest_connection *c;
 	const struct manifest_trigger *t;
 
-	if (m->nconnections > 0) {
-		c = &m->connections[0];
-		xasprintf(cause, "%s:%u:%u: project.connections[0]: "
-		    "connections are not supported yet (connection %s, "
-		    "integration %s); remove them and the triggers that use "
-		    "them from the manifest", m->filename, c->line, c->column,
-		    c->name, c->integration);
-		return -1;
+	for (size_t i = 0; i < m->nconnections; i++) {
+		c = &m->connections[i];
+		if (integration_find(c->integration) == NULL) {
+			xasprintf(cause, "%s:%u:%u: project.connections[%zu]: "
+			    "connection %s: no integration \"%s\" (this "
+			    "autokittehd has github and http)", m->filename,
+			    c->line, c->column, i, c->name, c->integration);
+			return -1;
+		}
 	}
 	for (size_t i = 0; i < m->ntriggers; i++) {
 		t = &m->triggers[i];
-		if (t->type == MANIFEST_TRIGGER_CONNECTION) {
+		if (t->type == MANIFEST_TRIGGER_CONNECTION &&
+		    manifest_connection_index(m, t->connection) < 0) {
 			xasprintf(cause, "%s:%u:%u: project.triggers[%zu]: "
-			    "connection triggers are not supported yet "
-			    "(trigger %s, connection %s); use a webhook "
-			    "trigger", m->filename, t->line, t->column, i,
-			    t->name, t->connection);
+			    "trigger %s: connection %s is not one of the "
+			    "manifest's project.connections", m->filename,
+			    t->line, t->column, i, t->name, t->connection);
 			return -1;
 		}
-		if (t->type == MANIFEST_TRIGGER_SCHEDULE) {
-			xasprintf(cause, "%s:%u:%u: project.triggers[%zu]: "
-			    "schedule triggers are not supported yet "
-			    "(trigger %s, schedule \"%s\"); they would be "
-			    "stored but never fire", m->filename, t->line,
-			    t->column, i, t->name, t->schedule);
+		if (t->type == MANIFEST_TRIGGER_SCHEDULE &&
+		    check_schedule(m, i, cause) != 0)
 			return -1;
-		}
-		if (*t->filter != '\0' && strcmp(t->filter, ".") != 0) {
-			xasprintf(cause, "%s:%u:%u: project.triggers[%zu]: "
-			    "trigger filters are not supported yet (trigger "
-			    "%s, filter \"%s\"); remove the filter, or use "
-			    "event_type to select the HTTP method",
-			    m->filename, t->line, t->column, i, t->name,
-			    t->filter);
+		if (check_filter(m, i, cause) != 0)
 			return -1;
-		}
 	}
 	return 0;
 }
@@ -334,6 +374,287 @@ diff_vars(struct diff *d)
 	return 0;
 }
 
+/* ---- connections (reference 1.8) ---- */
+
+static void changed(char *, size_t, int, const char *);
+static int column_differs(sqlite3_stmt *, int, const char *);
+
+/*
+ * The id of the project's connection named name, and its integration:
+ * 1 found, 0 not (or no project yet), -1 with *d->cause.
+ */
+static int
+connection_lookup(struct diff *d, const char *name, char *id, size_t size,
+    char *integration, size_t isize)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*id = '\0';
+	if (!d->project_found && *d->project_id == '\0')
+		return 0;
+	st = store_prepare(d->store, "SELECT connection_id, integration FROM "
+	    "connections WHERE project_id = ? AND name = ?");
+	if (st == NULL)
+		return store_failed(d, "read the connections");
+	bind_text(st, 1, d->project_id);
+	bind_text(st, 2, name);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(id, size, "%s", sqlite3_column_text(st, 0));
+		if (integration != NULL)
+			snprintf(integration, isize, "%s",
+			    sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_failed(d, "read the connections");
+	return rc == SQLITE_ROW;
+}
+
+static int
+connection_insert(struct diff *d, const struct manifest_connection *c,
+    char *id, size_t size)
+{
+	sqlite3_stmt *st;
+	char *message = NULL;
+	enum connection_status status;
+
+	if (typeid_new("con", id, size) != 0) {
+		xasprintf(d->cause, "cannot get random bytes for a connection "
+		    "id");
+		return -1;
+	}
+	st = store_prepare(d->store, "INSERT INTO connections (connection_id, "
+	    "project_id, integration, name, status, created_at) VALUES "
+	    "(?, ?, ?, ?, ?, ?)");
+	if (st == NULL)
+		return store_failed(d, "create a connection");
+	/* Its vars are set next; RefreshStatus recomputes this. */
+	status = c->nvars > 0 ? CONNECTION_OK : integration_status(
+	    integration_find(c->integration), id, &message);
+	free(message);
+	bind_text(st, 1, id);
+	bind_text(st, 2, d->project_id);
+	bind_text(st, 3, c->integration);
+	bind_text(st, 4, c->name);
+	bind_text(st, 5, connection_status_stored(status));
+	sqlite3_bind_int64(st, 6, now_us());
+	return exec_done(d, st, "create a connection");
+}
+
+/* "" when v matches the var of scope, else what differs. */
+static int
+cvar_changes(struct diff *d, const char *scope, const struct manifest_var *v,
+    char *out, size_t size)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	snprintf(out, size, "new");
+	if (*scope == '\0')
+		return 0;
+	st = store_prepare(d->store, "SELECT value, is_secret, description "
+	    "FROM vars WHERE scope_id = ? AND name = ?");
+	if (st == NULL)
+		return store_failed(d, "read the vars");
+	bind_text(st, 1, scope);
+	bind_text(st, 2, v->name);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int value = strcmp((const char *)sqlite3_column_text(st, 0),
+		    v->value) != 0;
+		int secret = (sqlite3_column_int(st, 1) != 0) !=
+		    (v->secret != 0);
+		int description = strcmp((const char *)sqlite3_column_text(st,
+		    2), v->description) != 0;
+
+		*out = '\0';
+		changed(out, size, value, "value");
+		changed(out, size, secret, "secret flag");
+		changed(out, size, description, "description");
+		if (*out != '\0')
+			snprintf(out + strlen(out), size - strlen(out),
+			    " changed");
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_failed(d, "read the vars");
+	return 0;
+}
+
+static int
+cvar_set(struct diff *d, const char *scope, const struct manifest_var *v)
+{
+	sqlite3_stmt *st = store_prepare(d->store, "INSERT INTO vars "
+	    "(scope_id, name, value, is_secret, description) "
+	    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope_id, name) DO UPDATE "
+	    "SET value = excluded.value, is_secret = excluded.is_secret, "
+	    "description = excluded.description");
+
+	if (st == NULL)
+		return store_failed(d, "set a connection var");
+	bind_text(st, 1, scope);
+	bind_text(st, 2, v->name);
+	bind_text(st, 3, v->value);
+	sqlite3_bind_int(st, 4, v->secret != 0);
+	bind_text(st, 5, v->description);
+	return exec_done(d, st, "set a connection var");
+}
+
+/*
+ * Create the manifest's connections that are missing, then set their
+ * vars when new or changed. Vars the manifest does not list are kept:
+ * a connection's pat or secret is often set outside the manifest (akctl
+ * var set --connection), as AutoKitteh keeps them without
+ * --rm-unused-cvars.
+ */
+static int
+diff_connections(struct diff *d)
+{
+	const char *project = d->m->project_name;
+	char id[64], integration[64], changes[80], *key;
+	int rc;
+
+	for (size_t i = 0; i < d->m->nconnections; i++) {
+		const struct manifest_connection *c = &d->m->connections[i];
+
+		if ((rc = connection_lookup(d, c->name, id, sizeof id,
+		    integration, sizeof integration)) < 0)
+			return -1;
+		if (rc == 1 && strcmp(integration, c->integration) != 0) {
+			xasprintf(d->cause, "%s:%u:%u: project.connections"
+			    "[%zu]: connection %s: the integration cannot "
+			    "change from %s to %s; rename the connection or "
+			    "delete it first", d->m->filename, c->line,
+			    c->column, i, c->name, integration,
+			    c->integration);
+			return -1;
+		}
+		if (rc == 0) {
+			xasprintf(&key, "connection %s/%s", project, c->name);
+			action_add(d, "create_connection", key, "create %s "
+			    "connection %s in project %s", c->integration,
+			    c->name, project);
+			free(key);
+			if (d->execute && connection_insert(d, c, id,
+			    sizeof id) != 0)
+				return -1;
+		}
+		for (size_t j = 0; j < c->nvars; j++) {
+			const struct manifest_var *v = &c->vars[j];
+
+			if (cvar_changes(d, id, v, changes,
+			    sizeof changes) != 0)
+				return -1;
+			if (*changes == '\0')
+				continue;
+			xasprintf(&key, "var %s/%s/%s", project, c->name,
+			    v->name);
+			action_add(d, "set_var", key, "set var %s of "
+			    "connection %s: %s", v->name, c->name, changes);
+			free(key);
+			if (d->execute && cvar_set(d, id, v) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+in_manifest_connections(const struct manifest *m, const char *name)
+{
+	return manifest_connection_index(m, name) >= 0;
+}
+
+/* After the triggers: delete the connections the manifest dropped. */
+static int
+diff_stale_connections(struct diff *d)
+{
+	const char *project = d->m->project_name;
+	json_t *gone, *row;
+	char *key;
+	size_t i;
+
+	if (*d->project_id == '\0')
+		return 0;
+	if ((gone = stale_names(d, "SELECT connection_id, name, integration "
+	    "FROM connections WHERE project_id = ? ORDER BY name",
+	    in_manifest_connections)) == NULL)
+		return -1;
+	json_array_foreach(gone, i, row) {
+		const char *id = json_string_value(json_array_get(row, 0));
+		const char *name = json_string_value(json_array_get(row, 1));
+
+		xasprintf(&key, "connection %s/%s", project, name);
+		action_add(d, "delete_connection", key, "delete %s connection "
+		    "%s of project %s and its vars: not in the manifest",
+		    json_string_value(json_array_get(row, 2)), name, project);
+		free(key);
+		if (d->execute && connection_delete(d->store, id,
+		    d->cause) != 0) {
+			json_decref(gone);
+			return -1;
+		}
+	}
+	json_decref(gone);
+	return 0;
+}
+
+/*
+ * A connection trigger's connection_id: the id of the connection it
+ * names ("" in a plan, before the connection is created).
+ */
+static int
+trigger_connection_id(struct diff *d, const struct manifest_trigger *t,
+    char *id, size_t size)
+{
+	*id = '\0';
+	if (t->type != MANIFEST_TRIGGER_CONNECTION)
+		return 0;
+	return connection_lookup(d, t->connection, id, size, NULL, 0) < 0 ?
+	    -1 : 0;
+}
+
+/* Store t's connection_id on the project's trigger named t->name. */
+static int
+trigger_set_connection(struct diff *d, const struct manifest_trigger *t)
+{
+	char conn[64];
+	sqlite3_stmt *st;
+
+	if (trigger_connection_id(d, t, conn, sizeof conn) != 0)
+		return -1;
+	st = store_prepare(d->store, "UPDATE triggers SET connection_id = ? "
+	    "WHERE project_id = ? AND name = ?");
+	if (st == NULL)
+		return store_failed(d, "set a trigger's connection");
+	bind_text(st, 1, conn);
+	bind_text(st, 2, d->project_id);
+	bind_text(st, 3, t->name);
+	return exec_done(d, st, "set a trigger's connection");
+}
+
+/* Does the stored trigger id use another connection than t names? */
+static int
+trigger_connection_differs(struct diff *d, const char *id,
+    const struct manifest_trigger *t)
+{
+	char conn[64];
+	sqlite3_stmt *st;
+	int differs = 0;
+
+	if (trigger_connection_id(d, t, conn, sizeof conn) != 0)
+		return -1;
+	st = store_prepare(d->store, "SELECT connection_id FROM triggers "
+	    "WHERE trigger_id = ?");
+	if (st == NULL)
+		return store_failed(d, "read the triggers");
+	bind_text(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		differs = column_differs(st, 0, conn);
+	sqlite3_finalize(st);
+	return differs;
+}
+
 /* ---- triggers ---- */
 
 static int
@@ -367,7 +688,10 @@ trigger_insert(struct diff *d, const struct manifest_trigger *t)
 		bind_text(st, 11, strchr(slug, '_') + 1);
 	bind_text(st, 12, t->schedule);
 	sqlite3_bind_int64(st, 13, now_us());
-	return exec_done(d, st, "create a trigger");
+	if (exec_done(d, st, "create a trigger") != 0)
+		return -1;
+	return t->type == MANIFEST_TRIGGER_CONNECTION ?
+	    trigger_set_connection(d, t) : 0;
 }
 
 static int
@@ -387,7 +711,10 @@ trigger_update(struct diff *d, const char *id, const struct manifest_trigger *t)
 	sqlite3_bind_int(st, 6, t->is_sync != 0);
 	bind_text(st, 7, t->schedule);
 	bind_text(st, 8, id);
-	return exec_done(d, st, "update a trigger");
+	if (exec_done(d, st, "update a trigger") != 0)
+		return -1;
+	return t->type == MANIFEST_TRIGGER_CONNECTION ?
+	    trigger_set_connection(d, t) : 0;
 }
 
 static void
@@ -450,6 +777,13 @@ diff_trigger(struct diff *d, size_t index)
 		    t->schedule), "schedule");
 	}
 	sqlite3_finalize(st);
+	if (ret == 0 && *id != '\0') {
+		int c = trigger_connection_differs(d, id, t);
+
+		if (c < 0)
+			return -1;
+		changed(fields, sizeof fields, c, "connection");
+	}
 	if (ret != 0)
 		return -1;
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -592,7 +926,9 @@ diff_run(struct diff *d)
 {
 	if (check_supported(d->m, d->cause) != 0)
 		return -1;
-	if (diff_project(d) != 0 || diff_vars(d) != 0 || diff_triggers(d) != 0)
+	if (diff_project(d) != 0 || diff_vars(d) != 0 ||
+	    diff_connections(d) != 0 || diff_triggers(d) != 0 ||
+	    diff_stale_connections(d) != 0)
 		return -1;
 	return 0;
 }
@@ -613,6 +949,15 @@ manifest_plan(struct store *s, const struct manifest *m, char **cause)
 		return NULL;
 	}
 	return d.actions;
+}
+
+static void
+schedules_changed(int ok, const char *cause, void *arg)
+{
+	(void)cause;
+	(void)arg;
+	if (ok)
+		sched_rearm();
 }
 
 /*
@@ -638,6 +983,8 @@ manifest_apply(struct store *s, const struct manifest *m, json_t *actions_out,
 	json_decref(d.actions);
 	if (rc != 0)
 		return -1;
+	/* Schedule triggers may have changed: recompute when committed. */
+	store_on_commit(s, schedules_changed, NULL);
 	if (project_id_out != NULL)
 		*project_id_out = xstrdup(d.project_id);
 	return 0;

@@ -684,8 +684,15 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 			    "autokittehd is shutting down; retry shortly\n");
 		else
 			webhook_handle(req, path);
-	}
-	else
+	} else if (integration_for_path(path) != NULL) {
+		/* Unauthenticated: integrations verify their own requests. */
+		if (s->stopping)
+			reply_text(req, integration_for_path(path)->route, 503,
+			    "Service Unavailable", "autokittehd is shutting "
+			    "down; retry shortly\n");
+		else
+			integration_for_path(path)->handle(req, path);
+	} else
 		reply_text(req, ROUTE_OTHER, 404, "Not Found", "not found\n");
 }
 

@@ -10,43 +10,15 @@
  * is offered, in the same commit, to sessions waiting in next_event on it
  * (reference 1.6, step 6).
  *
- * Filters: until the CEL evaluator arrives, a filter is empty (or ".") or
- * an exact match on the event type, written event_type == "post".
+ * Filters are CEL expressions over data and event_type (cel.c); empty or
+ * "." takes every event. A filter that does not parse is refused at
+ * subscribe; an event on which it fails to evaluate (say, "no such key")
+ * is skipped, as one on which it is false.
  */
 #include "autokittehd.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* "" / "." -> "" (all); event_type == "x" -> "x"; NULL: not supported. */
-static char *
-filter_event_type(const char *filter)
-{
-	const char *p = filter;
-	size_t len;
-
-	while (*p == ' ')
-		p++;
-	if (*p == '\0' || strcmp(p, ".") == 0)
-		return xstrdup("");
-	if (strncmp(p, "event_type", 10) != 0)
-		return NULL;
-	p += 10;
-	while (*p == ' ')
-		p++;
-	if (strncmp(p, "==", 2) != 0)
-		return NULL;
-	p += 2;
-	while (*p == ' ')
-		p++;
-	if (*p != '"' && *p != '\'')
-		return NULL;
-	len = strcspn(p + 1, "\"'");
-	if (p[1 + len] != *p || strspn(p + 2 + len, " ") !=
-	    strlen(p + 2 + len))
-		return NULL;
-	return xstrndup(p + 1, len);
-}
 
 static json_t *
 error_result(const char *fmt, const char *arg)
@@ -68,7 +40,8 @@ subscribe(struct store *s, struct syscall_ctx *x, json_t **result,
 	    "source"));
 	const char *filter = json_string_value(json_object_get(x->args,
 	    "filter"));
-	char project[64], id[80], *type;
+	char project[64], id[80], *why = NULL;
+	struct cel_expr *expr;
 	sqlite3_stmt *st;
 	char trigger[64] = "";
 	int64_t cursor = 0;
@@ -78,13 +51,17 @@ subscribe(struct store *s, struct syscall_ctx *x, json_t **result,
 		xasprintf(cause, "subscribe needs a source name");
 		return SYSCALL_FAIL;
 	}
-	if ((type = filter_event_type(filter != NULL ? filter : "")) == NULL) {
-		*result = error_result("the filter \"%s\" is not supported yet: "
-		    "use no filter or event_type == \"post\" (CEL filters come "
-		    "later)", filter);
+	if ((expr = cel_parse(filter, &why)) == NULL) {
+		char *msg;
+
+		xasprintf(&msg, "the filter \"%s\" is not valid: %s", filter,
+		    why);
+		*result = json_pack("{s:s}", "error", msg);
+		free(msg);
+		free(why);
 		return SYSCALL_DONE;
 	}
-	free(type);
+	cel_free(expr);
 	st = store_prepare(s, "SELECT trigger_id FROM triggers WHERE "
 	    "project_id = ? AND name = ?");
 	if (st != NULL) {
@@ -145,21 +122,29 @@ subscription_take(struct store *s, const char *session, const char *sub,
 	sqlite3_bind_text(st, 2, session, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, max_seq);
 	while (out == NULL && sqlite3_step(st) == SQLITE_ROW) {
-		char *type = filter_event_type((const char *)
-		    sqlite3_column_text(st, 4));
 		const char *etype = (const char *)sqlite3_column_text(st, 2);
+		const char *filter = (const char *)sqlite3_column_text(st, 4);
+		json_t *data = json_loads((const char *)
+		    sqlite3_column_text(st, 3), 0, NULL);
+		char *why = NULL;
+		int match;
 
 		seq = sqlite3_column_int64(st, 0);
-		if (type != NULL && (*type == '\0' || strcmp(type, etype) ==
-		    0)) {
-			json_t *data = json_loads((const char *)
-			    sqlite3_column_text(st, 3), 0, NULL);
-
-			out = json_pack("{s:o, s:s, s:s}", "data", data != NULL ?
-			    data : json_object(), "event_id", (const char *)
-			    sqlite3_column_text(st, 1), "event_type", etype);
+		if (data == NULL)
+			data = json_object();
+		if ((match = cel_filter_matches(filter, data, etype,
+		    &why)) == -1) {
+			log_debug("subscription %s: event %s skipped: the "
+			    "filter \"%s\" failed: %s", sub, (const char *)
+			    sqlite3_column_text(st, 1), filter, why);
+			free(why);
 		}
-		free(type);
+		if (match == 1)
+			out = json_pack("{s:o, s:s, s:s}", "data", data,
+			    "event_id", (const char *)sqlite3_column_text(st, 1),
+			    "event_type", etype);
+		else
+			json_decref(data);
 	}
 	sqlite3_finalize(st);
 	if (seq > 0 && (st = store_prepare(s, "UPDATE subscriptions SET "

@@ -438,6 +438,24 @@ session_call_attempts(struct store *s, const char *id, uint64_t seq)
 	return n;
 }
 
+/* How long the call's current attempt took, in µs. */
+static int64_t
+session_call_duration(struct store *s, const char *id, uint64_t seq)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT completed_at - started_at "
+	    "FROM session_calls WHERE session_id = ? AND seq = ?");
+	int64_t d = 0;
+
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		d = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return d;
+}
+
 struct call_arg {
 	char		 id[64];
 	uint64_t	 generation;
@@ -519,9 +537,10 @@ session_call_complete_write(struct store *s, void *arg, char **cause)
 		return -1;
 	}
 	return session_log_call(s, c->id, "CALL_ATTEMPT_COMPLETE", json_pack(
-	    "{s:I, s:I, s:s, s:b}", "seq", (json_int_t)c->seq, "attempt",
+	    "{s:I, s:I, s:s, s:b, s:I}", "seq", (json_int_t)c->seq, "attempt",
 	    (json_int_t)session_call_attempts(s, c->id, c->seq), "summary",
-	    c->summary, "error", c->error != NULL));
+	    c->summary, "error", c->error != NULL, "duration_us",
+	    (json_int_t)session_call_duration(s, c->id, c->seq)));
 }
 
 /* The result is committed: let the worker go on. */
@@ -1037,6 +1056,13 @@ session_message(struct worker *w, struct frame_msg *msg, void *arg)
 
 	if (run->done)
 		return -1;
+	if (run->stop_reason != NULL && (msg->header.type == FRAME_CALL ||
+	    msg->header.type == FRAME_RESULT ||
+	    msg->header.type == FRAME_SYSCALL)) {
+		/* A graceful stop takes effect at a call boundary. */
+		worker_kill(w, run->stop_reason);
+		return 0;
+	}
 	switch (msg->header.type) {
 	case FRAME_PRINT:
 		return session_on_print(run, msg);
@@ -1212,7 +1238,10 @@ session_timeout_cb(evutil_socket_t fd, short events, void *arg)
 
 /* ---- starting ---- */
 
-/* env: project vars, then <trigger>__webhook_url for its webhooks. */
+/*
+ * env: project vars, <trigger>__webhook_url for its webhooks, then each
+ * connection's vars as <conn>__<key> and its id as <conn>__connection_id.
+ */
 static void
 pack_env(struct frame_builder *fb, const char *project_id)
 {
@@ -1246,6 +1275,31 @@ pack_env(struct frame_builder *fb, const char *project_id)
 			json_object_set_new(env, key, json_string(url));
 			free(key);
 			free(url);
+		}
+		sqlite3_finalize(st);
+	}
+	/* Connections: <conn>__<key> for each var, <conn>__connection_id. */
+	st = store_prepare(controller->store, "SELECT c.name, c.connection_id, "
+	    "v.name, v.value FROM connections c LEFT JOIN vars v ON "
+	    "v.scope_id = c.connection_id WHERE c.project_id = ?");
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, project_id, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *conn = (const char *)sqlite3_column_text(st,
+			    0);
+			char *key;
+
+			xasprintf(&key, "%s__connection_id", conn);
+			json_object_set_new(env, key, json_string((const char *)
+			    sqlite3_column_text(st, 1)));
+			free(key);
+			if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+				continue;
+			xasprintf(&key, "%s__%s", conn,
+			    sqlite3_column_text(st, 2));
+			json_object_set_new(env, key, json_string((const char *)
+			    sqlite3_column_text(st, 3)));
+			free(key);
 		}
 		sqlite3_finalize(st);
 	}
@@ -1543,9 +1597,17 @@ session_stop(const char *id, int force, const char *reason, char **cause)
 		session_end(id, deployment, "stopped", NULL, NULL, NULL,
 		    xstrdup(full));
 	}
-	if (run != NULL && run->stop_reason == NULL) {
-		run->stop_reason = xstrdup(full);
-		if (run->worker != NULL)
+	if (run != NULL && (run->stop_reason == NULL || force)) {
+		if (run->stop_reason == NULL)
+			run->stop_reason = xstrdup(full);
+		/*
+		 * Forced, not durable (no checkpoints to respect), or waiting
+		 * (a boundary already): now. Otherwise the durable session
+		 * stops at its next call or wait, so nothing runs past a
+		 * checkpoint (session_message).
+		 */
+		if (run->worker != NULL && (force || !run->durable ||
+		    run->waiting_seq != 0 || run->suspended))
 			worker_kill(run->worker, full);
 	}
 	free(full);

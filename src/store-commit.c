@@ -78,9 +78,12 @@ elapsed_us(const struct timespec *from)
 {
 	struct timespec now;
 
+	int64_t us;
+
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)(now.tv_sec - from->tv_sec) * 1000000 +
-	    (uint64_t)(now.tv_nsec - from->tv_nsec) / 1000;
+	us = (int64_t)(now.tv_sec - from->tv_sec) * 1000000 +
+	    (int64_t)(now.tv_nsec - from->tv_nsec) / 1000;
+	return us > 0 ? (uint64_t)us : 0;
 }
 
 /*

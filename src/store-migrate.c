@@ -179,6 +179,44 @@ static const char *const migrations[] = {
 	"  updated_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (project_id, key)"
 	");",
+
+	/*
+	 * 5: connections (reference 1.8; their settings are vars scoped to
+	 * the connection id) and the GitHub deliveries already received.
+	 */
+	"CREATE TABLE connections ("
+	"  connection_id TEXT PRIMARY KEY,"
+	"  project_id TEXT NOT NULL REFERENCES projects(project_id) ON DELETE CASCADE,"
+	"  integration TEXT NOT NULL,"		/* its unique name: github */
+	"  name TEXT NOT NULL,"
+	"  status TEXT NOT NULL DEFAULT 'init_required',"
+	"  created_at INTEGER NOT NULL,"
+	"  UNIQUE (project_id, name)"
+	");"
+	"CREATE INDEX connections_by_integration ON connections(integration);"
+	/* A connection's vars go with it, however it is deleted. */
+	"CREATE TRIGGER connections_delete_vars AFTER DELETE ON connections "
+	"BEGIN DELETE FROM vars WHERE scope_id = OLD.connection_id; END;"
+	"CREATE INDEX triggers_by_connection ON triggers(connection_id);"
+	"CREATE TABLE github_deliveries ("
+	"  delivery_id TEXT PRIMARY KEY,"	/* X-GitHub-Delivery */
+	"  received_at INTEGER NOT NULL"
+	");",
+
+	/*
+	 * 6: schedule triggers (sched.c): when each fires next, when it last
+	 * fired (Unix microseconds), and the schedule and time zone next_at
+	 * was computed from, so that a changed trigger is recomputed.
+	 */
+	"CREATE TABLE schedule_state ("
+	"  trigger_id TEXT PRIMARY KEY REFERENCES triggers(trigger_id) ON DELETE CASCADE,"
+	"  next_at INTEGER,"			/* NULL: never (invalid) */
+	"  last_at INTEGER,"
+	"  schedule TEXT NOT NULL DEFAULT '',"
+	"  timezone TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX schedule_state_by_next ON schedule_state(next_at) "
+	"WHERE next_at IS NOT NULL;",
 };
 
 int

@@ -5,10 +5,10 @@
  * No authentication: the slug (26 random base32 characters) is the secret.
  * The request is shaped exactly as AutoKitteh shapes it (method, raw_url,
  * url{path, query, path_suffix}, headers, trailers, body{bytes, text,
- * form, json}); the event type is the lowercased method. The event and one
- * CREATED session per matching trigger of the ACTIVE deployment are
- * committed before we answer 202 with AutoKitteh-Event-ID; then the
- * sessions are scheduled. Unknown slug: 404. Body over
+ * form, json}); the event type is the lowercased method. The event (its
+ * destination the trigger) is saved and dispatched (dispatch.c) in one
+ * write: the sessions it starts on the ACTIVE deployment are committed
+ * before we answer 202 with AutoKitteh-Event-ID; then they are scheduled. Unknown slug: 404. Body over
  * webhooks.max_body_size: 413. A synchronous trigger (is_sync) answers
  * with the session's outcome instead of 202 (webhook-sync.c).
  */
@@ -31,11 +31,6 @@ struct webhook_target {
 	char	 trigger_id[64];
 	char	 name[128];
 	char	 project_id[64];
-	char	 deployment_id[64];
-	char	 build_id[64];
-	char	 event_type[64];
-	char	 entrypoint[512];
-	int	 is_durable;
 	int	 is_sync;
 };
 
@@ -225,12 +220,10 @@ static int
 webhook_find(const char *slug, struct webhook_target *t)
 {
 	sqlite3_stmt *st = store_prepare(controller->store, "SELECT "
-	    "t.trigger_id, t.name, t.project_id, d.deployment_id, d.build_id, "
-	    "t.event_type, t.code_path || ':' || t.code_name, t.is_durable, "
-	    "t.is_sync "
-	    "FROM triggers t JOIN deployments d ON d.project_id = t.project_id "
-	    "AND d.state = 'active' WHERE t.webhook_slug = ? AND "
-	    "t.source_type = 'webhook' ORDER BY d.created_at DESC LIMIT 1");
+	    "t.trigger_id, t.name, t.project_id, t.is_sync FROM triggers t "
+	    "WHERE t.webhook_slug = ? AND t.source_type = 'webhook' AND EXISTS "
+	    "(SELECT 1 FROM deployments d WHERE d.project_id = t.project_id "
+	    "AND d.state = 'active')");
 	int found = 0;
 
 	if (st == NULL)
@@ -243,17 +236,7 @@ webhook_find(const char *slug, struct webhook_target *t)
 		    sqlite3_column_text(st, 1));
 		snprintf(t->project_id, sizeof t->project_id, "%s",
 		    sqlite3_column_text(st, 2));
-		snprintf(t->deployment_id, sizeof t->deployment_id, "%s",
-		    sqlite3_column_text(st, 3));
-		snprintf(t->build_id, sizeof t->build_id, "%s",
-		    sqlite3_column_text(st, 4) != NULL ? (const char *)
-		    sqlite3_column_text(st, 4) : "");
-		snprintf(t->event_type, sizeof t->event_type, "%s",
-		    sqlite3_column_text(st, 5));
-		snprintf(t->entrypoint, sizeof t->entrypoint, "%s",
-		    sqlite3_column_text(st, 6));
-		t->is_durable = sqlite3_column_int(st, 7);
-		t->is_sync = sqlite3_column_int(st, 8);
+		t->is_sync = sqlite3_column_int(st, 3);
 		found = 1;
 	}
 	sqlite3_finalize(st);
@@ -265,40 +248,26 @@ webhook_write(struct store *s, void *arg, char **cause)
 {
 	struct webhook_request *w = arg;
 	struct webhook_target *t = &w->target;
-	sqlite3_stmt *st = store_prepare(s, "INSERT INTO events (event_id, "
-	    "destination_id, project_id, event_type, data, memo, created_at) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?)");
-	struct session_new n = {
-		.project_id = t->project_id, .deployment_id = t->deployment_id,
-		.build_id = t->build_id, .event_id = w->event_id,
-		.trigger_id = t->trigger_id, .entrypoint = t->entrypoint,
-		.is_durable = t->is_durable,
-	};
-	int rc;
+	json_t *sessions = json_array();
+	int n;
 
-	if (st == NULL) {
-		xasprintf(cause, "the store is unavailable");
+	if (event_insert(s, w->event_id, t->trigger_id, t->project_id,
+	    w->event_type, w->data, w->memo, cause) != 0 ||
+	    (n = dispatch_event(s, w->event_id, NULL, sessions, cause)) < 0) {
+		json_decref(sessions);
 		return -1;
 	}
-	sqlite3_bind_text(st, 1, w->event_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, t->trigger_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, t->project_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, w->event_type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, w->data, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, w->memo, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, now_us());
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		xasprintf(cause, "saving the event: %s",
-		    sqlite3_errmsg(store_db(s)));
-		return -1;
-	}
-	session_events_deliver(s, t->trigger_id, w->event_id);
-	if (!w->start_session)
-		return 0;
-	return session_insert(s, &n, w->session_id, sizeof w->session_id,
-	    cause);
+	/* A slug is one trigger: a sync webhook waits for its session. */
+	w->start_session = n > 0;
+	if (n > 0)
+		snprintf(w->session_id, sizeof w->session_id, "%s",
+		    json_string_value(json_array_get(sessions, 0)));
+	if (n > 1)
+		log_warning("webhook: event %s started %d sessions; a sync "
+		    "answer follows the first, %s", w->event_id, n,
+		    w->session_id);
+	json_decref(sessions);
+	return 0;
 }
 
 static void
@@ -313,12 +282,6 @@ webhook_reply(struct evhttp_request *req, int status, const char *reason,
 	evhttp_send_reply(req, status, reason, body);
 	evbuffer_free(body);
 	metrics_http_request("/webhooks", status);
-}
-
-static void
-webhook_schedule_cb(evutil_socket_t fd, short events, void *arg)
-{
-	session_schedule();
 }
 
 static void
@@ -349,12 +312,10 @@ webhook_committed(int ok, const char *cause, void *arg)
 		else
 			webhook_sync_no_session(w->event_id);
 		/*
-		 * Next turn: the 202 is written before the RUNNING record's
-		 * commit (and its fsync) can delay it.
+		 * dispatch.c schedules the sessions on the next turn: the 202
+		 * is written before the RUNNING record's commit (and its
+		 * fsync) can delay it.
 		 */
-		if (w->start_session)
-			event_base_once(controller->base, -1, EV_TIMEOUT,
-			    webhook_schedule_cb, NULL, &(struct timeval){ 0, 0 });
 	}
 	free(w->data);
 	free(w->memo);
@@ -425,11 +386,6 @@ webhook_handle(struct evhttp_request *req, const char *raw_path)
 	    "method")));
 	for (char *c = lower; *c != '\0'; c++)
 		*c = (char)tolower((unsigned char)*c);
-	/* A trigger without a call only feeds subscriptions. */
-	w->start_session = w->target.entrypoint[0] != ':' &&
-	    (w->target.event_type[0] == '\0' ||
-	    strcmp(w->target.event_type, "*") == 0 ||
-	    strcmp(w->target.event_type, lower) == 0);
 	evhttp_connection_get_peer(evhttp_request_get_connection(req),
 	    (char **)&addr, &port);
 	if (addr != NULL)

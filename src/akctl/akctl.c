@@ -62,6 +62,7 @@ static const struct ctl_command *const ctl_commands[] = {
 	&ctl_build_command,
 	&ctl_deployment_command,
 	&ctl_trigger_command,
+	&ctl_connection_command,
 	&ctl_var_command,
 	&ctl_value_command,
 	&ctl_event_command,

@@ -29,6 +29,7 @@
 #define CTL_TOKENS_CREATE	"/autokitteh.system.v1.TokensService/Create"
 #define CTL_TOKENS_LIST		"/autokitteh.system.v1.TokensService/List"
 #define CTL_TOKENS_REVOKE	"/autokitteh.system.v1.TokensService/Revoke"
+#define CTL_SYSTEM_VERIFY_FILTER "/autokitteh.system.v1.SystemService/VerifyFilter"
 
 /* AutoKitteh's services (docs/autokitteh-interfaces.md). */
 #define CTL_AK(pkg, svc, method) "/autokitteh." pkg ".v1." svc "/" method
@@ -50,11 +51,16 @@
 				    method)
 #define CTL_TRIGGERS_GET	CTL_AK("triggers", "TriggersService", "Get")
 #define CTL_TRIGGERS_LIST	CTL_AK("triggers", "TriggersService", "List")
+#define CTL_TRIGGERS_CREATE	CTL_AK("triggers", "TriggersService", "Create")
+#define CTL_TRIGGERS_DELETE	CTL_AK("triggers", "TriggersService", "Delete")
 #define CTL_VARS_SET		CTL_AK("vars", "VarsService", "Set")
 #define CTL_VARS_GET		CTL_AK("vars", "VarsService", "Get")
 #define CTL_VARS_DELETE		CTL_AK("vars", "VarsService", "Delete")
 #define CTL_EVENTS_GET		CTL_AK("events", "EventsService", "Get")
 #define CTL_EVENTS_LIST		CTL_AK("events", "EventsService", "List")
+#define CTL_EVENTS_SAVE		CTL_AK("events", "EventsService", "Save")
+#define CTL_DISPATCHER(method)	CTL_AK("dispatcher", "DispatcherService", \
+				    method)
 #define CTL_SESSIONS(method)	CTL_AK("sessions", "SessionsService", method)
 
 /* TypeID prefixes of the objects akctl names. */
@@ -64,11 +70,12 @@
 #define CTL_PREFIX_TRIGGER	"trg"
 #define CTL_PREFIX_EVENT	"evt"
 #define CTL_PREFIX_SESSION	"ses"
+#define CTL_PREFIX_CONNECTION	"con"
 
 #define CTL_DEFAULT_MANIFEST	"autokitteh.yaml"
 
 /* Most options a command may declare besides -j and -h. */
-#define CTL_FLAGS_MAX		8
+#define CTL_FLAGS_MAX		12
 
 struct ctl_client;
 struct ctl_context;
@@ -196,6 +203,9 @@ int	ctl_deployment_activate(struct ctl_context *, const char *id);
 
 /* ctl-trigger.c */
 extern const struct ctl_command ctl_trigger_command;
+
+/* ctl-connection.c */
+extern const struct ctl_command ctl_connection_command;
 
 /* ctl-var.c */
 extern const struct ctl_command ctl_var_command;

@@ -1,6 +1,6 @@
 /*
- * ctl-session.c: "akctl session list|get|log|prints|stop|delete|watch"
- * (SessionsService), the runs of a project's code.
+ * ctl-session.c: "akctl session list|get|log|prints|stop|delete|watch|
+ * start|restart" (SessionsService), the runs of a project's code.
  *
  * As with "ak", where a session ID is expected a project name (or ID) may
  * be given instead: it stands for that project's latest session. Values
@@ -25,6 +25,9 @@ static int ctl_session_prints_exec(struct ctl_context *, int, char **);
 static int ctl_session_stop_exec(struct ctl_context *, int, char **);
 static int ctl_session_delete_exec(struct ctl_context *, int, char **);
 static int ctl_session_watch_exec(struct ctl_context *, int, char **);
+static int ctl_session_start_exec(struct ctl_context *, int, char **);
+static int ctl_session_restart_exec(struct ctl_context *, int, char **);
+static int ctl_session_wait(struct ctl_context *, const char *, const char *);
 
 static const char *const ctl_session_states[] = {
 	"created", "running", "completed", "error", "stopped", NULL
@@ -39,7 +42,11 @@ static const struct ctl_flag ctl_session_list_flags[] = {
 	  .help = "only those in STATE: created, running, completed, error "
 	  "or stopped" },
 	{ .name = "page-size", .short_name = 'n', .arg = "N",
-	  .help = "at most N sessions" },
+	  .help = "one page of at most N sessions" },
+	{ .name = "next-page-token", .arg = "TOKEN",
+	  .help = "the page that TOKEN (from the previous page) names" },
+	{ .name = "event-id", .arg = "EVENT_ID",
+	  .help = "only the sessions started by the event EVENT_ID" },
 	{ .name = NULL }
 };
 
@@ -48,7 +55,9 @@ static const struct ctl_command ctl_session_list_command = {
 	.alias = "ls",
 	.summary = "list sessions, newest first",
 	.help = "List the sessions, newest first, as a table of ID, STATE,\n"
-	    "ENTRYPOINT (file:function) and CREATED.\n",
+	    "ENTRYPOINT (file:function) and CREATED. Without --page-size or\n"
+	    "--next-page-token every page is fetched; with them one page is,\n"
+	    "and the token of the next one is printed to standard error.\n",
 	.flags = ctl_session_list_flags,
 	.exec = ctl_session_list_exec,
 };
@@ -132,6 +141,9 @@ static const struct ctl_command ctl_session_delete_command = {
 static const struct ctl_flag ctl_session_watch_flags[] = {
 	{ .name = "timeout", .short_name = 't', .arg = "DURATION",
 	  .help = "give up after DURATION (default: " CTL_SESSION_TIMEOUT ")" },
+	{ .name = "end-state", .short_name = 'e', .arg = "STATE",
+	  .help = "wait for STATE (created, running, completed, error or "
+	  "stopped) instead of any final state" },
 	{ .name = NULL }
 };
 
@@ -143,11 +155,68 @@ static const struct ctl_command ctl_session_watch_command = {
 	    "Wait until SESSION is completed, in error or stopped, and print\n"
 	    "its ID and final state. Exit 0 if it completed, 1 if it ended in\n"
 	    "error, was stopped, or did not finish within DURATION (250ms, 30s,\n"
-	    "5m, 1h30m).\n",
+	    "5m, 1h30m). With --end-state, wait for STATE instead: exit 0 once\n"
+	    "the session is in STATE, 1 if it ends in another state.\n",
 	.flags = ctl_session_watch_flags,
 	.args_min = 1,
 	.args_max = 1,
 	.exec = ctl_session_watch_exec,
+};
+
+static const struct ctl_flag ctl_session_start_flags[] = {
+	{ .name = "project", .short_name = 'p', .arg = "PROJECT",
+	  .help = "start on PROJECT's active deployment (a name or an ID)" },
+	{ .name = "deployment", .short_name = 'd', .arg = "DEPLOYMENT",
+	  .help = "start on DEPLOYMENT (dep_..., ACTIVE or TESTING)" },
+	{ .name = "build", .short_name = 'b', .arg = "BUILD",
+	  .help = "start from BUILD (bld_...)" },
+	{ .name = "entrypoint", .short_name = 'e', .arg = "FILE:FUNC",
+	  .help = "the function to call (required)" },
+	{ .name = "input", .short_name = 'I', .arg = "KEY=JSON",
+	  .help = "an input, the handler's event.data.KEY; more KEY=JSON may "
+	  "follow as arguments" },
+	{ .name = "durable", .short_name = 'D', .help = "a durable session" },
+	{ .name = "watch", .short_name = 'w',
+	  .help = "wait until it finishes, as 'akctl session watch'" },
+	{ .name = "timeout", .short_name = 't', .arg = "DURATION",
+	  .help = "with --watch, give up after DURATION (default: "
+	  CTL_SESSION_TIMEOUT ")" },
+	{ .name = NULL }
+};
+
+static const struct ctl_command ctl_session_start_command = {
+	.name = "start",
+	.args_usage = "[KEY=JSON ...]",
+	.summary = "start a session by hand",
+	.help = "Start a session that calls FILE:FUNC on the project's active\n"
+	    "deployment (or the given deployment or build) and print its ID.\n"
+	    "The inputs (-I KEY=JSON, and KEY=JSON arguments) are the data of\n"
+	    "the handler's event. With --watch, wait for it to finish.\n",
+	.flags = ctl_session_start_flags,
+	.args_max = 64,
+	.exec = ctl_session_start_exec,
+};
+
+static const struct ctl_flag ctl_session_restart_flags[] = {
+	{ .name = "watch", .short_name = 'w',
+	  .help = "wait until it finishes, as 'akctl session watch'" },
+	{ .name = "timeout", .short_name = 't', .arg = "DURATION",
+	  .help = "with --watch, give up after DURATION (default: "
+	  CTL_SESSION_TIMEOUT ")" },
+	{ .name = NULL }
+};
+
+static const struct ctl_command ctl_session_restart_command = {
+	.name = "restart",
+	.args_usage = "SESSION",
+	.summary = "start a session again, as a new session",
+	.help = "Start a new session with SESSION's project, deployment, entry\n"
+	    "point, inputs (its event's data) and durability, and print its ID.\n"
+	    "With --watch, wait for it to finish.\n",
+	.flags = ctl_session_restart_flags,
+	.args_min = 1,
+	.args_max = 1,
+	.exec = ctl_session_restart_exec,
 };
 
 static const struct ctl_command *const ctl_session_commands[] = {
@@ -158,13 +227,15 @@ static const struct ctl_command *const ctl_session_commands[] = {
 	&ctl_session_stop_command,
 	&ctl_session_delete_command,
 	&ctl_session_watch_command,
+	&ctl_session_start_command,
+	&ctl_session_restart_command,
 	NULL
 };
 
 const struct ctl_command ctl_session_command = {
 	.name = "session",
 	.alias = "ses",
-	.summary = "list, show, log, stop and watch sessions",
+	.summary = "list, show, log, start, stop and watch sessions",
 	.help = "Manage sessions, named by their IDs (ses_...). Where SESSION is\n"
 	    "expected, a project's name or ID stands for its latest session.\n",
 	.subcommands = ctl_session_commands,
@@ -273,9 +344,20 @@ ctl_session_list_request(struct ctl_context *ctx, json_t *request)
 	const char *deployment = ctl_flag_value(ctx, "deployment");
 	const char *state = ctl_flag_value(ctx, "state");
 	const char *size = ctl_flag_value(ctx, "page-size");
+	const char *token = ctl_flag_value(ctx, "next-page-token");
+	const char *event = ctl_flag_value(ctx, "event-id");
 	json_int_t n;
 	char *full;
 	int ret;
+
+	if (event != NULL) {
+		if ((ret = ctl_check_id(ctx, event, CTL_PREFIX_EVENT)) != 0)
+			return ret;
+		json_object_set_new(request, "event_id", json_string(event));
+	}
+	if (token != NULL && (ret = ctl_set_string(ctx, request, "page_token",
+	    token)) != 0)
+		return ret;
 
 	if (deployment != NULL) {
 		if ((ret = ctl_check_id(ctx, deployment,
@@ -341,14 +423,23 @@ ctl_session_list_exec(struct ctl_context *ctx, int argc, char **argv)
 	json_t *request = json_object(), *answer, *sessions;
 	int ret;
 
+	int one_page = ctl_flag_value(ctx, "page-size") != NULL ||
+	    ctl_flag_value(ctx, "next-page-token") != NULL;
+
 	(void)argc;
 	(void)argv;
 	if ((ret = ctl_session_list_request(ctx, request)) == 0)
-		ret = ctl_call(ctx, CTL_SESSIONS("List"), request, &answer);
+		ret = one_page ? ctl_call(ctx, CTL_SESSIONS("List"), request,
+		    &answer) : ctl_session_fetch_all(ctx, CTL_SESSIONS("List"),
+		    request, "sessions", &answer);
 	json_decref(request);
 	if (ret != 0)
 		return ret;
 	sessions = json_object_get(answer, "sessions");
+	if (one_page && !ctx->json && *ctl_string(answer,
+	    "next_page_token") != '\0')
+		fprintf(stderr, "next page: --next-page-token %s\n",
+		    ctl_string(answer, "next_page_token"));
 	if (ctx->json)
 		ctl_print_json(answer);
 	else if (json_array_size(sessions) == 0)
@@ -747,10 +838,13 @@ ctl_session_final(const char *state)
 	    strcmp(state, CTL_SESSION_STATE "STOPPED") == 0;
 }
 
-/* Poll Get until the state is final: 0 with *answer, else the exit code. */
+/*
+ * Poll Get until the state is final, or is end_state (a full name) when
+ * given: 0 with *answer, else the exit code.
+ */
 static int
 ctl_session_poll(struct ctl_context *ctx, const char *session_id,
-    uint64_t timeout_ms, json_t **answer)
+    const char *end_state, uint64_t timeout_ms, json_t **answer)
 {
 	struct timespec pause = { 0, CTL_SESSION_POLL_MS * 1000000L };
 	uint64_t deadline = ctl_session_now_ms() + timeout_ms;
@@ -760,8 +854,11 @@ ctl_session_poll(struct ctl_context *ctx, const char *session_id,
 	for (;;) {
 		if ((ret = ctl_session_get(ctx, session_id, answer)) != 0)
 			return ret;
-		if (ctl_session_final(ctl_string(json_object_get(*answer,
-		    "session"), "state")))
+		const char *now = ctl_string(json_object_get(*answer,
+		    "session"), "state");
+
+		if (ctl_session_final(now) || (end_state != NULL &&
+		    strcmp(now, end_state) == 0))
 			return 0;
 		json_decref(*answer);
 		*answer = NULL;
@@ -778,35 +875,207 @@ ctl_session_poll(struct ctl_context *ctx, const char *session_id,
 static int
 ctl_session_watch_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	const char *timeout = ctl_flag_value(ctx, "timeout");
-	const char *state_name;
-	json_t *answer;
-	char *session_id, state[64];
-	uint64_t timeout_ms;
+	const char *end = ctl_flag_value(ctx, "end-state");
+	char *session_id, *end_state = NULL;
 	int ret;
 
 	(void)argc;
+	if (end != NULL && (end_state = ctl_enum_parse(end, CTL_SESSION_STATE,
+	    ctl_session_states)) == NULL)
+		return ctl_usage_error(ctx, "unknown state \"%s\": expected "
+		    "created, running, completed, error or stopped", end);
+	if ((ret = ctl_session_target(ctx, argv[0], &session_id)) == 0)
+		ret = ctl_session_wait(ctx, session_id, end_state);
+	free(session_id);
+	free(end_state);
+	return ret;
+}
+
+/*
+ * Wait for session_id to be final (or in end_state) and print its state:
+ * exit 0 if it completed (or reached end_state).
+ */
+static int
+ctl_session_wait(struct ctl_context *ctx, const char *session_id,
+    const char *end_state)
+{
+	const char *timeout = ctl_flag_value(ctx, "timeout");
+	const char *state_name;
+	json_t *answer;
+	char state[64];
+	uint64_t timeout_ms;
+	int ret;
+
 	if (timeout == NULL)
 		timeout = CTL_SESSION_TIMEOUT;
 	if (parse_duration_ms(timeout, &timeout_ms) != 0)
 		return ctl_usage_error(ctx, "--timeout wants a duration such "
 		    "as 30s, 5m or 1h30m, not \"%s\"", timeout);
-	if ((ret = ctl_session_target(ctx, argv[0], &session_id)) != 0)
+	ret = ctl_session_poll(ctx, session_id, end_state, timeout_ms,
+	    &answer);
+	if (ret != 0)
 		return ret;
-	ret = ctl_session_poll(ctx, session_id, timeout_ms, &answer);
-	if (ret != 0) {
-		free(session_id);
-		return ret;
-	}
 	state_name = ctl_string(json_object_get(answer, "session"), "state");
 	ctl_enum_short(state_name, CTL_SESSION_STATE, state, sizeof state);
 	if (ctx->json)
 		ctl_print_json(answer);
 	else
 		printf("%s %s\n", session_id, state);
-	if (strcmp(state_name, CTL_SESSION_STATE "COMPLETED") != 0)
+	if (strcmp(state_name, end_state != NULL ? end_state :
+	    CTL_SESSION_STATE "COMPLETED") != 0)
 		ret = CTL_EXIT_ERROR;
 	json_decref(answer);
+	return ret;
+}
+
+/* KEY=JSON into json_inputs {KEY: "JSON"}. */
+static int
+ctl_session_input(struct ctl_context *ctx, json_t *inputs, const char *pair)
+{
+	const char *eq = strchr(pair, '=');
+	json_t *check;
+	char *key;
+
+	if (eq == NULL || eq == pair)
+		return ctl_usage_error(ctx, "an input is KEY=JSON, not \"%s\"",
+		    pair);
+	if ((check = json_loads(eq + 1, JSON_DECODE_ANY, NULL)) == NULL)
+		return ctl_usage_error(ctx, "the input %.*s is not JSON: \"%s\" "
+		    "(a string is quoted: %.*s='\"cat\"')", (int)(eq - pair),
+		    pair, eq + 1, (int)(eq - pair), pair);
+	json_decref(check);
+	key = xstrndup(pair, (size_t)(eq - pair));
+	json_object_set_new(inputs, key, json_string(eq + 1));
+	free(key);
+	return 0;
+}
+
+/* Start {session, json_inputs?, json_values}, then print or watch. */
+static int
+ctl_session_start_call(struct ctl_context *ctx, json_t *request)
+{
+	json_t *answer;
+	char *session_id;
+	int ret;
+
+	if ((ret = ctl_call(ctx, CTL_SESSIONS("Start"), request, &answer)) != 0)
+		return ret;
+	session_id = xstrdup(ctl_string(answer, "session_id"));
+	if (ctx->json && ctl_flag_value(ctx, "watch") == NULL)
+		ctl_print_json(answer);
+	else if (!ctx->json)
+		printf("%s\n", session_id);
+	json_decref(answer);
+	if (ctl_flag_value(ctx, "watch") != NULL)
+		ret = ctl_session_wait(ctx, session_id, NULL);
 	free(session_id);
+	return ret;
+}
+
+static int
+ctl_session_start_exec(struct ctl_context *ctx, int argc, char **argv)
+{
+	const char *entry = ctl_flag_value(ctx, "entrypoint");
+	const char *deployment = ctl_flag_value(ctx, "deployment");
+	const char *build = ctl_flag_value(ctx, "build");
+	const char *input = ctl_flag_value(ctx, "input");
+	json_t *session = json_object(), *inputs = json_object(), *request;
+	const char *colon;
+	char *path;
+	int ret = 0;
+
+	request = json_pack("{s:o, s:o}", "session", session, "json_inputs",
+	    inputs);
+	colon = entry != NULL ? strrchr(entry, ':') : NULL;
+	if (entry == NULL)
+		ret = ctl_usage_error(ctx, "give the entry point: -e FILE:FUNC");
+	else if (colon == NULL || colon == entry || colon[1] == '\0')
+		ret = ctl_usage_error(ctx, "--entrypoint is FILE:FUNC, such as "
+		    "program.py:on_event, not \"%s\"", entry);
+	else if (ctl_flag_value(ctx, "project") == NULL && deployment == NULL &&
+	    build == NULL)
+		ret = ctl_usage_error(ctx, "give -p PROJECT, -d DEPLOYMENT or -b "
+		    "BUILD");
+	if (ret == 0 && deployment != NULL && (ret = ctl_check_id(ctx,
+	    deployment, CTL_PREFIX_DEPLOYMENT)) == 0)
+		json_object_set_new(session, "deployment_id",
+		    json_string(deployment));
+	if (ret == 0 && build != NULL && (ret = ctl_check_id(ctx, build,
+	    CTL_PREFIX_BUILD)) == 0)
+		json_object_set_new(session, "build_id", json_string(build));
+	if (ret == 0)
+		ret = ctl_project_flag(ctx, session, "project_id");
+	if (ret == 0 && input != NULL)
+		ret = ctl_session_input(ctx, inputs, input);
+	for (int i = 0; ret == 0 && i < argc; i++)
+		ret = ctl_session_input(ctx, inputs, argv[i]);
+	if (ret == 0) {
+		path = xstrndup(entry, (size_t)(colon - entry));
+		json_object_set_new(session, "entrypoint", json_pack("{s:s, "
+		    "s:s}", "path", path, "name", colon + 1));
+		free(path);
+		json_object_set_new(session, "is_durable", json_boolean(
+		    ctl_flag_value(ctx, "durable") != NULL));
+		ret = ctl_session_start_call(ctx, request);
+	}
+	json_decref(request);
+	return ret;
+}
+
+/* The data of the session's event, as json_values Values, or NULL. */
+static json_t *
+ctl_session_event_data(struct ctl_context *ctx, const char *event_id)
+{
+	json_t *request, *answer, *data = NULL;
+
+	if (*event_id == '\0')
+		return NULL;
+	request = json_pack("{s:s, s:b}", "event_id", event_id, "json_values",
+	    1);
+	if (ctl_call_quiet(ctx, CTL_EVENTS_GET, request, &answer) == 0) {
+		data = json_incref(json_object_get(json_object_get(answer,
+		    "event"), "data"));
+		json_decref(answer);
+	}
+	json_decref(request);
+	return data;
+}
+
+static int
+ctl_session_restart_exec(struct ctl_context *ctx, int argc, char **argv)
+{
+	json_t *answer, *old, *session, *inputs, *request;
+	char *session_id;
+	const char *dep;
+	int ret;
+
+	(void)argc;
+	if ((ret = ctl_session_target(ctx, argv[0], &session_id)) != 0)
+		return ret;
+	ret = ctl_session_get(ctx, session_id, &answer);
+	free(session_id);
+	if (ret != 0)
+		return ret;
+	old = json_object_get(answer, "session");
+	session = json_pack("{s:s, s:O, s:O}", "project_id", ctl_string(old,
+	    "project_id"), "entrypoint", json_object_get(old, "entrypoint"),
+	    "is_durable", json_object_get(old, "is_durable") != NULL ?
+	    json_object_get(old, "is_durable") : json_false());
+	dep = ctl_string(old, "deployment_id");
+	if (*dep != '\0')
+		json_object_set_new(session, "deployment_id", json_string(dep));
+	else if (*ctl_string(old, "build_id") != '\0')
+		json_object_set_new(session, "build_id", json_string(
+		    ctl_string(old, "build_id")));
+	/* A trigger's session has its inputs in its event. */
+	inputs = ctl_session_event_data(ctx, ctl_string(old, "event_id"));
+	if (inputs == NULL)
+		inputs = json_incref(json_object_get(old, "inputs"));
+	if (inputs != NULL)
+		json_object_set_new(session, "inputs", inputs);
+	request = json_pack("{s:o, s:b}", "session", session, "json_values", 1);
+	ret = ctl_session_start_call(ctx, request);
+	json_decref(request);
+	json_decref(answer);
 	return ret;
 }

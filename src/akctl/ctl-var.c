@@ -18,6 +18,8 @@ static int ctl_var_delete_exec(struct ctl_context *, int, char **);
 static const struct ctl_flag ctl_var_set_flags[] = {
 	{ .name = "project", .short_name = 'p', .arg = "PROJECT",
 	  .help = "the project (a name or an ID; required)" },
+	{ .name = "connection", .short_name = 'c', .arg = "ID",
+	  .help = "the connection (con_...), instead of a project" },
 	{ .name = "secret", .short_name = 's',
 	  .help = "the value is a secret: masked when shown" },
 	{ .name = "description", .arg = "TEXT",
@@ -41,6 +43,8 @@ static const struct ctl_command ctl_var_set_command = {
 static const struct ctl_flag ctl_var_get_flags[] = {
 	{ .name = "project", .short_name = 'p', .arg = "PROJECT",
 	  .help = "the project (a name or an ID; required)" },
+	{ .name = "connection", .short_name = 'c', .arg = "ID",
+	  .help = "the connection (con_...), instead of a project" },
 	{ .name = "reveal",
 	  .help = "show secret values instead of " CTL_VAR_MASK },
 	{ .name = NULL }
@@ -62,6 +66,8 @@ static const struct ctl_command ctl_var_get_command = {
 static const struct ctl_flag ctl_var_delete_flags[] = {
 	{ .name = "project", .short_name = 'p', .arg = "PROJECT",
 	  .help = "the project (a name or an ID; required)" },
+	{ .name = "connection", .short_name = 'c', .arg = "ID",
+	  .help = "the connection (con_...), instead of a project" },
 	{ .name = NULL }
 };
 
@@ -91,7 +97,7 @@ const struct ctl_command ctl_var_command = {
 	.subcommands = ctl_var_commands,
 };
 
-/* {scope_id: the project of -p, names: [argv...]} */
+/* {scope_id: the project of -p or the connection of -c, names: [argv...]} */
 static int
 ctl_var_request(struct ctl_context *ctx, int argc, char **argv,
     json_t **request)
@@ -107,8 +113,22 @@ ctl_var_request(struct ctl_context *ctx, int argc, char **argv,
 			goto fail;
 		}
 	}
+	if (ctl_flag_value(ctx, "connection") != NULL) {
+		const char *con = ctl_flag_value(ctx, "connection");
+
+		if (ctl_flag_value(ctx, "project") != NULL) {
+			ret = ctl_usage_error(ctx, "--project and --connection "
+			    "exclude each other");
+			goto fail;
+		}
+		if ((ret = ctl_check_id(ctx, con, "con")) != 0)
+			goto fail;
+		json_object_set_new(*request, "scope_id", json_string(con));
+		return 0;
+	}
 	if (ctl_flag_value(ctx, "project") == NULL) {
-		ret = ctl_usage_error(ctx, "missing --project PROJECT");
+		ret = ctl_usage_error(ctx, "missing --project PROJECT (or "
+		    "--connection ID)");
 		goto fail;
 	}
 	if ((ret = ctl_project_flag(ctx, *request, "scope_id")) != 0)

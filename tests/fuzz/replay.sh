@@ -12,4 +12,6 @@ rc=0
 "$top_builddir/tests/fuzz/replay-connect" "$top_srcdir/tests/fuzz/corpus/connect" || rc=1
 "$top_builddir/tests/fuzz/replay-frame" "$top_srcdir/tests/fuzz/corpus/frame" || rc=1
 "$top_builddir/tests/fuzz/replay-manifest" "$top_srcdir/tests/fuzz/corpus/manifest" || rc=1
+"$top_builddir/tests/fuzz/replay-cron" "$top_srcdir/tests/fuzz/corpus/cron" || rc=1
+"$top_builddir/tests/fuzz/replay-cel" "$top_srcdir/tests/fuzz/corpus/cel" || rc=1
 exit "$rc"

@@ -1312,16 +1312,28 @@ START_TEST(apply_triggers)
 	ck_assert_int_eq(query_int("SELECT count(*) FROM triggers WHERE name = "
 	    "'hook' AND event_type = 'post' AND is_durable = 1"), 1);
 
-	/* Filters would be silently ignored: refused. */
+	/* A filter must parse (CEL subset); one that does is planned. */
 	apply_fails("version: v2\nproject:\n  name: hello\n"
 	    "  triggers:\n"
 	    "  - name: hook\n"
 	    "    webhook: {}\n"
-	    "    filter: data.method == \"POST\"\n",
-	    "autokitteh.yaml:5:5: project.triggers[0]: trigger filters are "
-	    "not supported yet (trigger hook, filter \"data.method == "
-	    "\"POST\"\"); remove the filter, or use event_type to select "
-	    "the HTTP method");
+	    "    filter: data.method = \"POST\"\n",
+	    "autokitteh.yaml:5:5: project.triggers[0]: trigger hook: the "
+	    "filter \"data.method = \"POST\"\" does not parse: column 13: "
+	    "unexpected '=' (compare with ==)");
+	actions = plan_ok("version: v2\nproject:\n  name: hello\n"
+	    "  triggers:\n"
+	    "  - name: hook\n"
+	    "    type: webhook\n"
+	    "    event_type: post\n"
+	    "    is_durable: true\n"
+	    "    call: program.py:on_hook\n"
+	    "    filter: data.method == \"POST\" && has(data.body.json)\n"
+	    "  - {name: new, webhook: {}}\n");
+	ck_assert_uint_eq(json_array_size(actions), 1);
+	action_is(actions, 0, "update_trigger", "trigger hello/hook",
+	    "update trigger hook of project hello: filter changed");
+	json_decref(actions);
 	ck_assert_int_eq(query_int("SELECT count(*) FROM triggers WHERE name = "
 	    "'new' AND code_path = '' AND code_name = ''"), 1);
 	ck_assert_int_eq(query_int("SELECT count(*) FROM triggers WHERE name = "
@@ -1393,26 +1405,18 @@ END_TEST
 START_TEST(apply_unsupported)
 {
 	plan_fails(kittehub, "autokitteh.yaml:12:7: project.connections[0]: "
-	    "connections are not supported yet (connection slack_conn, "
-	    "integration slack); remove them and the triggers that use them "
-	    "from the manifest");
+	    "connection slack_conn: no integration \"slack\" (this autokittehd "
+	    "has github and http)");
 	plan_fails("version: v2\nproject:\n  name: p\n  triggers:\n"
 	    "  - {name: m, connection: slack_conn, call: program.py:f}\n",
-	    "autokitteh.yaml:5:5: project.triggers[0]: connection triggers "
-	    "are not supported yet (trigger m, connection slack_conn); use a "
-	    "webhook trigger");
-	plan_fails("version: v2\nproject:\n  name: p\n  triggers:\n"
-	    "  - {name: w, webhook: {}}\n"
-	    "  - {name: nightly, schedule: \"0 6 * * *\"}\n",
-	    "autokitteh.yaml:6:5: project.triggers[1]: schedule triggers are "
-	    "not supported yet (trigger nightly, schedule \"0 6 * * *\"); they "
-	    "would be stored but never fire");
-	apply_fails("version: v2\nproject:\n  name: p\n  connections:\n"
-	    "  - {name: c, integration: github}\n",
-	    "autokitteh.yaml:5:5: project.connections[0]: connections are not "
-	    "supported yet (connection c, integration github); remove them "
-	    "and the triggers that use them from the manifest");
+	    "autokitteh.yaml:5:5: project.triggers[0]: trigger m: connection "
+	    "slack_conn is not one of the manifest's project.connections");
 	ck_assert_int_eq(query_int("SELECT count(*) FROM projects"), 0);
+	/* A github connection applies. */
+	json_decref(apply_ok("version: v2\nproject:\n  name: p\n"
+	    "  connections:\n  - {name: c, integration: github}\n", NULL));
+	ck_assert_int_eq(query_int("SELECT count(*) FROM connections WHERE "
+	    "name = 'c' AND integration = 'github'"), 1);
 }
 END_TEST
 

@@ -424,3 +424,7 @@ outcome = _unsupported("outcome", "; use http_outcome")
 publish_value = _unsupported("publish_value")
 unpublish_value = _unsupported("unpublish_value")
 get_store_public_url = _unsupported("get_store_public_url")
+
+# Connections' clients, as autokitteh.github and autokitteh.http (PyGithub
+# is imported only when github_client is called).
+from . import github, http  # noqa: E402
