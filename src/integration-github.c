@@ -205,9 +205,14 @@ github_write(struct store *s, void *arg, char **cause)
 			    "event id");
 			goto fail;
 		}
-		memo = json_dumps(json_pack("{s:s, s:s, s:s}", "integration",
-		    "github", "connection_id", conn, "delivery_id",
-		    g->delivery), JSON_COMPACT);
+		{
+			json_t *m = json_pack("{s:s, s:s, s:s}", "integration",
+			    "github", "connection_id", conn, "delivery_id",
+			    g->delivery);
+
+			memo = json_dumps(m, JSON_COMPACT);
+			json_decref(m);
+		}
 		st = store_prepare(s, "INSERT INTO events (event_id, "
 		    "destination_id, project_id, event_type, data, memo, "
 		    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
