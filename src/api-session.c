@@ -16,6 +16,8 @@
  */
 #include "autokittehd.h"
 
+#include <sys/queue.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -570,10 +572,31 @@ duration_ms(json_t *v)
 }
 
 struct stop_later {
-	struct event	*ev;
-	char		 id[64];
-	char		*reason;
+	struct event		*ev;
+	char			 id[64];
+	char			*reason;
+	TAILQ_ENTRY(stop_later)	 entry;
 };
+TAILQ_HEAD(stop_later_list, stop_later);
+static struct stop_later_list stops_later =
+    TAILQ_HEAD_INITIALIZER(stops_later);
+
+static void
+stop_later_free(struct stop_later *l)
+{
+	TAILQ_REMOVE(&stops_later, l, entry);
+	event_free(l->ev);
+	free(l->reason);
+	free(l);
+}
+
+/* Shutdown: forget pending forced stops (the sessions end anyway). */
+void
+api_session_shutdown(void)
+{
+	while (!TAILQ_EMPTY(&stops_later))
+		stop_later_free(TAILQ_FIRST(&stops_later));
+}
 
 static void
 stop_later_cb(evutil_socket_t fd, short events, void *arg)
@@ -587,9 +610,7 @@ stop_later_cb(evutil_socket_t fd, short events, void *arg)
 		log_info("session %s: forced to stop after its termination "
 		    "delay", l->id);
 	free(cause);	/* already final: nothing to force */
-	event_free(l->ev);
-	free(l->reason);
-	free(l);
+	stop_later_free(l);
 }
 
 void
@@ -622,6 +643,7 @@ api_session_stop(struct api_call *call, json_t *req)
 		l->reason = xstrdup(reason);
 		l->ev = evtimer_new(controller->base, stop_later_cb, l);
 		evtimer_add(l->ev, &tv);
+		TAILQ_INSERT_TAIL(&stops_later, l, entry);
 	}
 	if (rc == 1)
 		api_reply(call, json_object());

@@ -321,6 +321,7 @@ main(int argc, char **argv)
 	event_base_dispatch(d.base);
 
 	notify_watchdog_stop();
+	api_session_shutdown();
 	pool_free(d.pool);	/* running sessions end as the workers do */
 	d.ctl.pool = NULL;
 	store_flush(d.store);

@@ -384,6 +384,7 @@ void webhook_sync_session_started(const char *event_id, const char *session_id);
 void webhook_sync_session_ended(const char *session_id, const char *state);
 void webhook_sync_no_session(const char *event_id);
 void webhook_sync_shutdown(void);
+void api_session_shutdown(void);	/* api-session.c */
 
 /* deployment.c: deployment state rules (reference section 1.4). */
 void deployment_session_ended(const char *deployment_id);

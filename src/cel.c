@@ -42,7 +42,8 @@
 #define CEL_MAX_SOURCE	4096	/* bytes of expression */
 #define CEL_MAX_DEPTH	64	/* nesting of the parse and of the tree */
 #define CEL_MAX_REGEX	1024	/* bytes of a regular expression */
-#define CEL_MAX_REPEAT	1000	/* product of {n,m} bounds in a regex */
+#define CEL_MAX_REPEAT	1000	/* a bound of x{n,m} in a regex */
+#define CEL_MAX_REGEX_SIZE 10000	/* a regex's atoms, repetitions expanded */
 
 /* ---- the tree ---- */
 
@@ -1044,14 +1045,145 @@ regex_match(const regex_t *re, const char *s)
 }
 
 /*
- * Refuse what RE2 would and what can make regcomp or regexec blow up:
- * back-references (RE2 has none; they make matching exponential) and
- * large or nested counted repetitions (the product of the bounds).
+ * Refuse what RE2 would and what makes glibc's regcomp or regexec blow
+ * up: back-references (RE2 has none; matching them is exponential),
+ * RE2's \d (POSIX reads a plain d), stacked repetitions (a++, a*?: RE2
+ * refuses the one, means non-greedy by the other), and patterns whose
+ * repetitions expand to too much: regcomp copies x for x+ and x{n,m}, so
+ * nested ones multiply. The estimate: atoms count 1, a group the sum of
+ * its contents, x+ twice x, x{n,m} max(n, m, 1) times x.
  */
+static int
+regex_check(const char *s, size_t len, char **cause)
+{
+	uint64_t stack[CEL_MAX_DEPTH], cur = 0, last = 0, factor, bound;
+	size_t depth = 0;
+	int after_rep = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		factor = 0;		/* not a repetition */
+		switch (s[i]) {
+		case '\\':
+			if (i + 1 < len && s[i + 1] >= '1' && s[i + 1] <= '9') {
+				xasprintf(cause, "back-references (\\%c) are "
+				    "not supported in regular expressions",
+				    s[i + 1]);
+				return -1;
+			}
+			if (i + 1 < len && (s[i + 1] == 'd' ||
+			    s[i + 1] == 'D')) {
+				xasprintf(cause, "\\%c is RE2, not POSIX: write "
+				    "%s", s[i + 1], s[i + 1] == 'd' ? "[0-9]" :
+				    "[^0-9]");
+				return -1;
+			}
+			i++;
+			last = 1;
+			break;
+		case '[':
+			/* A bracket expression: []a] and [[:alpha:]] too. */
+			i++;
+			if (i < len && s[i] == '^')
+				i++;
+			if (i < len && s[i] == ']')
+				i++;
+			for (; i < len && s[i] != ']'; i++) {
+				if (s[i] == '[' && i + 1 < len &&
+				    strchr(":=.", s[i + 1]) != NULL) {
+					const char *end = memmem(s + i + 2,
+					    len - i - 2, (char[]){ s[i + 1],
+					    ']' }, 2);
+
+					if (end == NULL)
+						break;
+					i = end - s + 1;
+				}
+			}
+			last = 1;
+			break;
+		case '(':
+			if (depth == nitems(stack)) {
+				xasprintf(cause, "the regular expression "
+				    "nests too deeply");
+				return -1;
+			}
+			stack[depth++] = cur;
+			cur = 0;
+			after_rep = 0;
+			continue;
+		case ')':
+			if (depth == 0)
+				break;	/* regcomp says what is wrong */
+			last = cur;
+			cur = stack[--depth];
+			break;
+		case '|':
+			after_rep = 0;
+			continue;
+		case '*':
+		case '?':
+			factor = 1;
+			break;
+		case '+':
+			factor = 2;
+			break;
+		case '{':
+			if (i + 1 >= len || s[i + 1] < '0' || s[i + 1] > '9') {
+				last = 1;
+				break;
+			}
+			/* {n}, {n,} or {n,m}: the larger bound, or n + 1. */
+			for (i++, bound = 0; i < len && (s[i] == ',' ||
+			    (s[i] >= '0' && s[i] <= '9')); i++) {
+				if (s[i] == ',') {
+					factor = bound + 1;
+					bound = 0;
+					continue;
+				}
+				if ((bound = bound * 10 + (s[i] - '0')) >
+				    factor)
+					factor = bound;
+				if (factor > CEL_MAX_REPEAT) {
+					xasprintf(cause, "the regular expression "
+					    "repeats too much (more than %d "
+					    "times)", CEL_MAX_REPEAT);
+					return -1;
+				}
+			}
+			if (factor == 0)
+				factor = 1;
+			break;
+		default:
+			last = 1;
+			break;
+		}
+		if (factor != 0) {
+			if (after_rep) {
+				xasprintf(cause, "stacked repetitions (as in a** "
+				    "or a+?) are not supported in regular "
+				    "expressions");
+				return -1;
+			}
+			after_rep = 1;
+			cur += last * (factor - 1);
+			last *= factor;
+		} else {
+			after_rep = 0;
+			cur += last;
+		}
+		if (cur > CEL_MAX_REGEX_SIZE || last > CEL_MAX_REGEX_SIZE) {
+			xasprintf(cause, "the regular expression repeats too "
+			    "much (it expands to more than %d atoms)",
+			    CEL_MAX_REGEX_SIZE);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 regex_compile(const char *s, size_t len, regex_t **out, char **cause)
 {
-	uint64_t product = 1;
 	locale_t loc, old = (locale_t)0;
 	regex_t *re;
 	char msg[128];
@@ -1066,43 +1198,8 @@ regex_compile(const char *s, size_t len, regex_t **out, char **cause)
 		xasprintf(cause, "the regular expression contains a NUL");
 		return -1;
 	}
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '\\' && i + 1 < len) {
-			if (s[i + 1] >= '1' && s[i + 1] <= '9') {
-				xasprintf(cause, "back-references (\\%c) are "
-				    "not supported in regular expressions",
-				    s[i + 1]);
-				return -1;
-			}
-			/* POSIX reads RE2's \d as a plain d: refuse it. */
-			if (s[i + 1] == 'd' || s[i + 1] == 'D') {
-				xasprintf(cause, "\\%c is RE2, not POSIX: write "
-				    "%s", s[i + 1], s[i + 1] == 'd' ? "[0-9]" :
-				    "[^0-9]");
-				return -1;
-			}
-			i++;
-		} else if (s[i] == '{') {
-			uint64_t bound = 0;
-
-			for (i++; i < len && (s[i] == ',' || (s[i] >= '0' &&
-			    s[i] <= '9')); i++) {
-				if (s[i] == ',')
-					bound = 0;
-				else if ((bound = bound * 10 + (s[i] - '0')) >
-				    CEL_MAX_REPEAT)
-					break;
-			}
-			product *= bound > 1 ? bound : 1;
-			if (product > CEL_MAX_REPEAT) {
-				xasprintf(cause, "the regular expression "
-				    "repeats too much (a{n} nests up to %d)",
-				    CEL_MAX_REPEAT);
-				return -1;
-			}
-			i--;
-		}
-	}
+	if (regex_check(s, len, cause) != 0)
+		return -1;
 	re = xmalloc(sizeof *re);
 	if ((loc = utf8_locale()) != (locale_t)0)
 		old = uselocale(loc);

@@ -1598,8 +1598,9 @@ session_stop(const char *id, int force, const char *reason, char **cause)
 		    xstrdup(full));
 	}
 	if (run != NULL && (run->stop_reason == NULL || force)) {
-		if (run->stop_reason == NULL)
-			run->stop_reason = xstrdup(full);
+		/* A forced stop's reason replaces a graceful one's. */
+		free(run->stop_reason);
+		run->stop_reason = xstrdup(full);
 		/*
 		 * Forced, not durable (no checkpoints to respect), or waiting
 		 * (a boundary already): now. Otherwise the durable session

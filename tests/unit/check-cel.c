@@ -289,9 +289,27 @@ static const struct row rows[] = {
 	{ "data.text.matches('(a)\\\\1')", NULL,
 	  "column 11: back-references (\\1) are not supported in regular "
 	  "expressions" },
-	{ "data.text.matches('((a{20}){20}){20}')", NULL,
-	  "column 11: the regular expression repeats too much (a{n} nests "
-	  "up to 1000)" },
+	{ "data.text.matches('((a{30}){30}){30}')", NULL,
+	  "column 11: the regular expression repeats too much (it expands "
+	  "to more than 10000 atoms)" },
+	{ "data.text.matches('a{1001}')", NULL,
+	  "column 11: the regular expression repeats too much (more than "
+	  "1000 times)" },
+	{ "data.text.matches('^r.st+++ito$')", NULL,
+	  "column 11: stacked repetitions (as in a** or a+?) are not "
+	  "supported in regular expressions" },
+	{ "data.text.matches('a+?')", NULL,
+	  "column 11: stacked repetitions (as in a** or a+?) are not "
+	  "supported in regular expressions" },
+	{ "data.text.matches('((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)')",
+	  NULL, "column 11: the regular expression repeats too much (it "
+	  "expands to more than 10000 atoms)" },
+	{ "data.text.matches('^[a-z]+ [0-9]+ [a-z]+$')", "true", NULL },
+	{ "data.text.matches('[+*]')", "false", NULL },
+	{ "data.text.matches('(open|closed){1,2}$')", "true", NULL },
+	{ "data.text.matches(data.type + '+*')", NULL,
+	  "stacked repetitions (as in a** or a+?) are not supported in "
+	  "regular expressions" },
 	{ "'h\\u00e9' == 'x' &&", NULL,
 	  "column 20: unexpected end of the expression" },
 	{ "'é' + é", NULL, "column 7: unexpected byte 0xc3" },
