@@ -112,6 +112,8 @@ static const struct ctl_flag ctl_session_stop_flags[] = {
 	  .help = "terminate it now if it does not stop" },
 	{ .name = "reason", .short_name = 'r', .arg = "REASON",
 	  .help = "why, for the session's log" },
+	{ .name = "delay", .arg = "DURATION",
+	  .help = "with --force: ask now, terminate after DURATION" },
 	{ .name = NULL }
 };
 
@@ -119,8 +121,11 @@ static const struct ctl_command ctl_session_stop_command = {
 	.name = "stop",
 	.args_usage = "SESSION",
 	.summary = "stop a running session",
-	.help = "Ask SESSION to stop; with --force, terminate it at once if it\n"
-	    "does not. 'akctl session watch' tells when it has stopped.\n",
+	.help = "Ask SESSION to stop: a durable session stops at its next call\n"
+	    "or wait, a non-durable one at once. With --force, terminate it at\n"
+	    "once; with --force --delay DURATION (10s, 1m), ask now and\n"
+	    "terminate it when DURATION has passed if it has not stopped.\n"
+	    "'akctl session watch' tells when it has stopped.\n",
 	.flags = ctl_session_stop_flags,
 	.args_min = 1,
 	.args_max = 1,
@@ -774,11 +779,24 @@ static int
 ctl_session_stop_exec(struct ctl_context *ctx, int argc, char **argv)
 {
 	const char *reason = ctl_flag_value(ctx, "reason");
+	const char *delay = ctl_flag_value(ctx, "delay");
 	int force = ctl_flag_value(ctx, "force") != NULL, ret;
-	json_t *request = json_object(), *answer;
-	char *session_id = NULL;
+	json_t *request, *answer;
+	char *session_id = NULL, text[32];
+	uint64_t ms = 0;
 
 	(void)argc;
+	if (delay != NULL && (!force || parse_duration_ms(delay, &ms) != 0))
+		return ctl_usage_error(ctx, force ? "--delay needs a duration "
+		    "such as 10s or 1m" : "--delay goes with --force");
+	request = json_object();
+	if (ms > 0) {
+		snprintf(text, sizeof text, "%llu.%03llus",
+		    (unsigned long long)(ms / 1000),
+		    (unsigned long long)(ms % 1000));
+		json_object_set_new(request, "termination_delay",
+		    json_string(text));
+	}
 	if ((reason == NULL ||
 	    (ret = ctl_set_string(ctx, request, "reason", reason)) == 0) &&
 	    (ret = ctl_session_target(ctx, argv[0], &session_id)) == 0) {
