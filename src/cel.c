@@ -43,7 +43,7 @@
 #define CEL_MAX_DEPTH	64	/* nesting of the parse and of the tree */
 #define CEL_MAX_REGEX	1024	/* bytes of a regular expression */
 #define CEL_MAX_REPEAT	1000	/* a bound of x{n,m} in a regex */
-#define CEL_MAX_REGEX_SIZE 10000	/* a regex's atoms, repetitions expanded */
+#define CEL_MAX_REGEX_SIZE 1000	/* a regex's atoms, repetitions expanded */
 
 /* ---- the tree ---- */
 
@@ -1185,8 +1185,8 @@ static int
 regex_compile(const char *s, size_t len, regex_t **out, char **cause)
 {
 	locale_t loc, old = (locale_t)0;
+	char msg[128], *wrapped;
 	regex_t *re;
-	char msg[128];
 	int rc;
 
 	if (len > CEL_MAX_REGEX) {
@@ -1200,14 +1200,27 @@ regex_compile(const char *s, size_t len, regex_t **out, char **cause)
 	}
 	if (regex_check(s, len, cause) != 0)
 		return -1;
+	/*
+	 * The pattern as written must compile; what runs is ^.*(pattern):
+	 * it matches where the pattern matches anywhere, but glibc tries it
+	 * from one start instead of from every one (quadratic on long
+	 * strings).
+	 */
+	xasprintf(&wrapped, "^.*(%s)", s);
 	re = xmalloc(sizeof *re);
 	if ((loc = utf8_locale()) != (locale_t)0)
 		old = uselocale(loc);
-	rc = regcomp(re, s, REG_EXTENDED | REG_NOSUB);
+	if ((rc = regcomp(re, s, REG_EXTENDED | REG_NOSUB)) == 0) {
+		regfree(re);
+		if (regcomp(re, wrapped, REG_EXTENDED | REG_NOSUB) != 0)
+			rc = regcomp(re, s, REG_EXTENDED | REG_NOSUB);
+	}
 	if (loc != (locale_t)0)
 		uselocale(old);
+	free(wrapped);
 	if (rc != 0) {
 		regerror(rc, re, msg, sizeof msg);
+		regfree(re);
 		free(re);
 		xasprintf(cause, "invalid regular expression \"%s\": %s", s,
 		    msg);

@@ -291,7 +291,7 @@ static const struct row rows[] = {
 	  "expressions" },
 	{ "data.text.matches('((a{30}){30}){30}')", NULL,
 	  "column 11: the regular expression repeats too much (it expands "
-	  "to more than 10000 atoms)" },
+	  "to more than 1000 atoms)" },
 	{ "data.text.matches('a{1001}')", NULL,
 	  "column 11: the regular expression repeats too much (more than "
 	  "1000 times)" },
@@ -303,7 +303,7 @@ static const struct row rows[] = {
 	  "supported in regular expressions" },
 	{ "data.text.matches('((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)')",
 	  NULL, "column 11: the regular expression repeats too much (it "
-	  "expands to more than 10000 atoms)" },
+	  "expands to more than 1000 atoms)" },
 	{ "data.text.matches('^[a-z]+ [0-9]+ [a-z]+$')", "true", NULL },
 	{ "data.text.matches('[+*]')", "false", NULL },
 	{ "data.text.matches('(open|closed){1,2}$')", "true", NULL },
