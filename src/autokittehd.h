@@ -303,6 +303,7 @@ char *public_base_url(const struct config *);	/* no trailing slash */
 json_t *value_from_json(json_t *native);		/* new reference */
 json_t *value_json_string(json_t *native);		/* {"string":{"v":"<json>"}} */
 json_t *value_from_json_text(const char *text, int json_values);
+json_t *value_to_native(json_t *value, int json_values, char **why);
 
 /* build.c: compile a project's resources in a sandboxed worker. */
 typedef void (*build_done_fn)(const char *build_id, const char *error,

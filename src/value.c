@@ -18,8 +18,11 @@
  */
 #include "autokittehd.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 static json_t *
@@ -150,3 +153,139 @@ value_string_map_from_json_text(const char *text)
 	json_decref(native);
 	return map;
 }
+
+/* ---- Value -> native JSON ---- */
+
+static json_t *value_native_list(json_t *, int, char **);
+static json_t *value_native_dict(json_t *, int, char **);
+
+static json_t *
+value_native_list(json_t *v, int json_values, char **why)
+{
+	json_t *out = json_array(), *elem, *e;
+	size_t i;
+
+	json_array_foreach(v, i, elem) {
+		if ((e = value_to_native(elem, json_values, why)) == NULL) {
+			json_decref(out);
+			return NULL;
+		}
+		json_array_append_new(out, e);
+	}
+	return out;
+}
+
+static json_t *
+value_native_dict(json_t *v, int json_values, char **why)
+{
+	json_t *out = json_object(), *elem, *k, *e;
+	size_t i;
+
+	json_array_foreach(v, i, elem) {
+		k = json_object_get(elem, "k");
+		if (k == NULL || (k = value_to_native(k, 0, why)) == NULL ||
+		    !json_is_string(k)) {
+			if (k != NULL || *why == NULL)
+				xasprintf(why, "has a dict key that is not a "
+				    "string");
+			json_decref(k);
+			json_decref(out);
+			return NULL;
+		}
+		e = json_object_get(elem, "v");
+		e = e != NULL ? value_to_native(e, json_values, why) : json_null();
+		if (e == NULL) {
+			json_decref(k);
+			json_decref(out);
+			return NULL;
+		}
+		json_object_set_new(out, json_string_value(k), e);
+		json_decref(k);
+	}
+	return out;
+}
+
+/*
+ * An autokitteh.values.v1.Value -> native JSON (new reference), or NULL
+ * with *why (a phrase to follow the operand's name: "is not a Value ...").
+ * Proto3 JSON omits default fields: {} is "", 0, false or an empty list,
+ * as the kind says. With json_values, a String Value holds native JSON
+ * text, as in answers to requests with json_values: true.
+ */
+json_t *
+value_to_native(json_t *value, int json_values, char **why)
+{
+	json_t *kind = NULL, *v, *out;
+	const char *name = NULL;
+	char *end;
+	long long n;
+	double d;
+
+	if (!json_is_object(value) || json_object_size(value) != 1) {
+		xasprintf(why, "is not a Value (one kind, such as "
+		    "{\"string\":{\"v\":\"hi\"}})");
+		return NULL;
+	}
+	json_object_foreach(value, name, kind)
+		break;
+	if (!json_is_object(kind)) {
+		xasprintf(why, "is not a Value: its %s is not an object", name);
+		return NULL;
+	}
+	v = json_object_get(kind, strcmp(name, "list") == 0 ? "vs" :
+	    strcmp(name, "dict") == 0 ? "items" : "v");
+	if (strcmp(name, "nothing") == 0)
+		return json_null();
+	if (strcmp(name, "string") == 0) {
+		if (v != NULL && !json_is_string(v))
+			goto invalid;
+		if (!json_values)
+			return v != NULL ? json_incref(v) : json_string("");
+		out = json_loads(v != NULL ? json_string_value(v) : "",
+		    JSON_DECODE_ANY, NULL);
+		if (out == NULL)
+			xasprintf(why, "is a String Value that does not hold "
+			    "JSON (json_values is set)");
+		return out;
+	}
+	if (strcmp(name, "boolean") == 0) {
+		if (v == NULL || json_is_boolean(v))
+			return json_boolean(json_is_true(v));
+	} else if (strcmp(name, "integer") == 0) {
+		if (v == NULL)
+			return json_integer(0);
+		if (json_is_integer(v))
+			return json_incref(v);
+		if (json_is_string(v) && *json_string_value(v) != '\0') {
+			errno = 0;
+			n = strtoll(json_string_value(v), &end, 10);
+			if (*end == '\0' && errno == 0)
+				return json_integer(n);
+		}
+	} else if (strcmp(name, "float") == 0) {
+		if (v == NULL)
+			return json_real(0);
+		if (json_is_number(v) && isfinite(d = json_number_value(v)))
+			return json_real(d);
+		if (json_is_string(v)) {
+			xasprintf(why, "is a float JSON cannot hold (%.20s)",
+			    json_string_value(v));
+			return NULL;
+		}
+	} else if (strcmp(name, "list") == 0) {
+		if (v == NULL || json_is_array(v))
+			return value_native_list(v, json_values, why);
+	} else if (strcmp(name, "dict") == 0) {
+		if (v == NULL || json_is_array(v))
+			return value_native_dict(v, json_values, why);
+	} else {
+		xasprintf(why, "is a %.20s Value; only strings, integers, "
+		    "floats, booleans, nothing, lists and dicts are accepted",
+		    name);
+		return NULL;
+	}
+invalid:
+	xasprintf(why, "is not a valid %s Value", name);
+	return NULL;
+}
+
