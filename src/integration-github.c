@@ -368,12 +368,14 @@ github_handle(struct evhttp_request *req, const char *path)
 	}
 	type = evhttp_find_header(hdrs, "X-GitHub-Event");
 	delivery = evhttp_find_header(hdrs, "X-GitHub-Delivery");
+	/* GitHub always sends a delivery id; without one a signed body
+	 * could be replayed past the de-duplication. */
 	if (type == NULL || !header_token_valid(type, GITHUB_MAX_EVENT_TYPE) ||
-	    (delivery != NULL && *delivery != '\0' &&
-	    !header_token_valid(delivery, GITHUB_MAX_DELIVERY))) {
+	    delivery == NULL || *delivery == '\0' ||
+	    !header_token_valid(delivery, GITHUB_MAX_DELIVERY)) {
 		json_decref(conns);
-		github_reply(req, 400, "Bad Request", "X-GitHub-Event (and "
-		    "X-GitHub-Delivery, if given) must be short words");
+		github_reply(req, 400, "Bad Request", "X-GitHub-Event and "
+		    "X-GitHub-Delivery are required and must be short words");
 		return;
 	}
 	if ((data = github_payload(evhttp_find_header(hdrs, "Content-Type"),

@@ -393,7 +393,8 @@ worker_read_cb(evutil_socket_t fd, short events, void *arg)
 	while ((rc = frame_reader_next(&w->reader, &msg, &cause)) == 1) {
 		rc = worker_handle(w, &msg, &cause);
 		frame_msg_free(&msg);
-		if (rc != 0 || w->state == W_GONE)
+		/* Killed by its client: nothing it sent after counts. */
+		if (rc != 0 || w->state == W_GONE || w->kill_reason != NULL)
 			break;
 	}
 	w->dispatching = 0;
@@ -528,6 +529,8 @@ pool_fill_cb(evutil_socket_t fd, short events, void *arg)
 int
 pool_can_take(struct pool *p)
 {
+	if (!p->zready)		/* its workers are dying with it */
+		return 0;
 	if (p->nready > 0)
 		return 1;
 	if (p->zready && !p->stopping && p->nspawning == 0 &&
@@ -834,13 +837,17 @@ zygote_lost(struct pool *p, const char *why)
 		p->backoff_s = 0;
 	p->zready = p->zhello = 0;
 	p->spawn_outstanding = 0;
-	for (w = TAILQ_FIRST(&p->workers); w != NULL; w = next) {
-		next = TAILQ_NEXT(w, entry);
-		if (w->state == W_SPAWNING || w->state == W_READY)
+	/* Finishing one may finish others: start over after each. */
+	do {
+		TAILQ_FOREACH(w, &p->workers, entry) {
+			if (w->state == W_SPAWNING || w->state == W_READY ||
+			    (w->state == W_BUSY && w->eof))
+				break;
+		}
+		if (w != NULL)
 			worker_finish(w, "the zygote died");
-		else if (w->eof)
-			worker_finish(w, "the zygote died");
-	}
+	} while (w != NULL);
+	(void)next;
 	if (p->stopping || p->ev_restart == NULL)
 		return;
 	free(p->last_failure);

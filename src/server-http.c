@@ -434,10 +434,16 @@ api_call_free(struct api_call *call)
 void
 api_reply(struct api_call *call, json_t *response)
 {
-	char *s = json_dumps(response, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *s = response != NULL ? json_dumps(response, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER) : NULL;
 
-	if (s == NULL)
-		fatalx("api_reply: out of memory");
+	if (s == NULL) {
+		/* A handler's json_pack failed (bad stored data?): not fatal. */
+		json_decref(response);
+		api_error(call, CONNECT_INTERNAL, "the answer could not be "
+		    "encoded as JSON; see the server log");
+		return;
+	}
 	reply_json(call->req, call->route, 200, s);
 	free(s);
 	json_decref(response);
@@ -602,22 +608,25 @@ dispatch_api(struct server *s, struct conn *c, struct evhttp_request *req,
 		    "server has");
 		return;
 	}
+	/* Authorise first: no answer tells a stranger which methods exist. */
+	call = xcalloc(1, sizeof *call);
+	call->server = s;
+	call->req = req;
+	call->route = route;
+	if (!request_authorized(s, c, req, call, route)) {
+		free(call);
+		return;
+	}
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		reply_connect_error(req, route, CONNECT_UNIMPLEMENTED, 405,
 		    "connect methods are called with POST");
+		free(call);
 		return;
 	}
 	if (!content_type_is_json(evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "Content-Type"))) {
 		reply_connect_error(req, route, CONNECT_INVALID_ARGUMENT, 415,
 		    "send the request as Content-Type: application/json");
-		return;
-	}
-	call = xcalloc(1, sizeof *call);
-	call->server = s;
-	call->req = req;
-	call->route = route;
-	if (!request_authorized(s, c, req, call, route)) {
 		free(call);
 		return;
 	}

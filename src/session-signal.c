@@ -141,10 +141,10 @@ start(struct store *s, struct syscall_ctx *x, json_t **result,
 		    "dict (or None)");
 		return SYSCALL_DONE;
 	}
-	data_text = json_dumps(data != NULL && json_is_object(data) ? data :
-	    json_object(), JSON_COMPACT);
-	memo_text = json_dumps(json_is_object(memo) ? memo : json_object(),
-	    JSON_COMPACT);
+	data_text = json_is_object(data) ? json_dumps(data, JSON_COMPACT) :
+	    xstrdup("{}");
+	memo_text = json_is_object(memo) ? json_dumps(memo, JSON_COMPACT) :
+	    xstrdup("{}");
 	if (typeid_new("evt", event_id, sizeof event_id) != 0 ||
 	    (st = store_prepare(s, "INSERT INTO events (event_id, "
 	    "destination_id, project_id, event_type, data, memo, created_at) "

@@ -216,6 +216,32 @@ session_final_write(struct store *s, void *arg, char **cause)
 	return rc;
 }
 
+static int session_release_write(struct store *, void *, char **);
+
+static void
+session_release_cb(evutil_socket_t fd, short events, void *arg)
+{
+	char *id = arg, *cause = NULL;
+
+	if (store_write(controller->store, session_release_write, id, NULL,
+	    NULL, &cause) != 0) {
+		log_error("session %s: %s; trying again in 1s", id, cause);
+		free(cause);
+		event_base_once(controller->base, -1, EV_TIMEOUT,
+		    session_release_cb, id, &(struct timeval){ 1, 0 });
+		return;
+	}
+	free(id);
+}
+
+/* In a second: on_worker = 0 in a new batch, so the session runs again. */
+static void
+session_release_later(const char *id)
+{
+	event_base_once(controller->base, -1, EV_TIMEOUT, session_release_cb,
+	    xstrdup(id), &(struct timeval){ 1, 0 });
+}
+
 static void
 session_final_done(int ok, const char *cause, void *arg)
 {
@@ -228,9 +254,13 @@ session_final_done(int ok, const char *cause, void *arg)
 		log_info("session %s %s%s%s", f->id, f->state,
 		    f->error != NULL ? ": " : "", f->error != NULL ? f->error :
 		    "");
-	if (*f->deployment_id != '\0')
-		deployment_session_ended(f->deployment_id);
-	webhook_sync_session_ended(f->id, f->state);
+	if (ok) {
+		if (*f->deployment_id != '\0')
+			deployment_session_ended(f->deployment_id);
+		webhook_sync_session_ended(f->id, f->state);
+	} else
+		/* Not ended in the store: let it run again from its row. */
+		session_release_later(f->id);
 	free(f->result);
 	free(f->error);
 	free(f->traceback);
@@ -255,9 +285,8 @@ session_end(const char *id, const char *deployment_id, const char *state,
 	f->reason = reason;
 	if (store_write(controller->store, session_final_write, f,
 	    session_final_done, f, &cause) != 0) {
-		log_error("session %s: cannot record its end: %s", id, cause);
+		session_final_done(0, cause != NULL ? cause : "no store", f);
 		free(cause);
-		session_final_done(1, NULL, f);
 	}
 }
 
@@ -786,8 +815,13 @@ session_syscall_write(struct store *s, void *arg, char **cause)
 		}
 		sqlite3_bind_int64(st, 1, a->wake_at);
 		sqlite3_bind_text(st, 2, a->ctx.session_id, -1, SQLITE_STATIC);
-		sqlite3_step(st);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SYSCALL_WAIT :
+		    SYSCALL_FAIL;
 		sqlite3_finalize(st);
+		if (rc == SYSCALL_FAIL) {
+			xasprintf(cause, "recording %s failed", a->def->name);
+			return -1;
+		}
 	}
 	return session_log_call(s, a->ctx.session_id, "CALL_SPEC", json_pack(
 	    "{s:I, s:s, s:s}", "seq", (json_int_t)a->ctx.seq, "name",
@@ -798,14 +832,18 @@ static void
 session_evict_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct session_run *run = arg;
+	uint64_t seq;
 
 	if (run->waiting_seq == 0 || run->worker == NULL)
 		return;
+	seq = run->waiting_seq;
+
 	log_info("session %s has waited workers.evict_after: its worker "
 	    "exits", run->id);
 	run->suspended = 1;
-	session_send_seq(run, FRAME_SUSPEND, run->waiting_seq, NULL);
 	run->waiting_seq = 0;
+	/* Last: a failed send may end the worker and free run. */
+	session_send_seq(run, FRAME_SUSPEND, seq, NULL);
 }
 
 /* Recorded: answer now, keep the worker waiting, or let it go. */
@@ -903,7 +941,8 @@ session_wait_notify(int ok, const char *cause, void *arg)
 
 	if (ok && run != NULL && run->waiting_seq != 0) {
 		sqlite3_stmt *st = store_prepare(controller->store, "SELECT "
-		    "result FROM session_calls WHERE session_id = ? AND seq = ?");
+		    "result FROM session_calls WHERE session_id = ? AND seq = ? "
+		    "AND state = 'completed'");
 		uint64_t seq = run->waiting_seq;
 
 		if (st != NULL) {
@@ -1093,9 +1132,10 @@ static int
 session_retry_write(struct store *s, void *arg, char **cause)
 {
 	struct retry_arg *r = arg;
+	/* attempts counts lost workers only, not starts or resumes. */
 	sqlite3_stmt *st = store_prepare(s, "UPDATE sessions SET on_worker = "
-	    "0, error = ?, wake_at = max(coalesce(wake_at, 0), ?) WHERE "
-	    "session_id = ?");
+	    "0, attempts = attempts + 1, error = ?, wake_at = "
+	    "max(coalesce(wake_at, 0), ?) WHERE session_id = ?");
 	int rc;
 
 	if (st == NULL) {
@@ -1149,9 +1189,9 @@ session_retry(struct session_run *run, const char *reason)
 	struct retry_arg *r;
 	char *cause = NULL, *error;
 
-	if (attempts >= SESSION_MAX_ATTEMPTS) {
+	if (attempts + 1 >= SESSION_MAX_ATTEMPTS) {
 		xasprintf(&error, "%s before the session finished; gave up "
-		    "after %lld attempts", reason, (long long)attempts);
+		    "after %lld attempts", reason, (long long)attempts + 1);
 		session_end(run->id, run->deployment_id, "error", NULL, error,
 		    NULL, NULL);
 		return;
@@ -1159,10 +1199,9 @@ session_retry(struct session_run *run, const char *reason)
 	r = xcalloc(1, sizeof *r);
 	snprintf(r->id, sizeof r->id, "%s", run->id);
 	xasprintf(&r->reason, "%s; resuming on a new worker in %ds (attempt "
-	    "%lld of %d)", reason, 1 << (attempts - 1 < 0 ? 0 : attempts - 1),
-	    (long long)attempts + 1, SESSION_MAX_ATTEMPTS);
-	r->wake_at = now_us() + (int64_t)(1 << (attempts - 1 < 0 ? 0 :
-	    attempts - 1)) * 1000000;
+	    "%lld of %d)", reason, 1 << attempts, (long long)attempts + 2,
+	    SESSION_MAX_ATTEMPTS);
+	r->wake_at = now_us() + (int64_t)(1 << attempts) * 1000000;
 	log_warning("session %s: %s", run->id, r->reason);
 	if (store_write(controller->store, session_retry_write, r,
 	    session_retry_done, r, &cause) != 0) {
@@ -1347,8 +1386,8 @@ session_running_write(struct store *s, void *arg, char **cause)
 	int rc = session_set_state(s, arg, "running", data);
 
 	json_decref(data);
-	if (rc == 0 && (st = store_prepare(s, "UPDATE sessions SET attempts = "
-	    "attempts + 1, on_worker = 1 WHERE session_id = ?")) != NULL) {
+	if (rc == 0 && (st = store_prepare(s, "UPDATE sessions SET on_worker = "
+	    "1 WHERE session_id = ?")) != NULL) {
 		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 		sqlite3_finalize(st);
@@ -1405,7 +1444,7 @@ pack_history(struct frame_builder *fb, const char *id, int durable)
  * Start one CREATED session on a READY worker. The row is read here, the
  * RUN frame sent, and RUNNING recorded in the current batch.
  */
-static void
+static int
 session_start_one(const char *id)
 {
 	sqlite3_stmt *st;
@@ -1423,11 +1462,11 @@ session_start_one(const char *id)
 	    "s.is_durable FROM sessions s LEFT JOIN builds b ON b.build_id = "
 	    "s.build_id WHERE s.session_id = ?");
 	if (st == NULL)
-		return;
+		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
-		return;
+		return -1;
 	}
 	run = xcalloc(1, sizeof *run);
 	snprintf(run->id, sizeof run->id, "%s", id);
@@ -1443,14 +1482,14 @@ session_start_one(const char *id)
 		free(cause);
 		sqlite3_finalize(st);
 		session_run_free(run);
-		return;
+		return -1;
 	}
 	if (sqlite3_column_type(st, 4) != SQLITE_BLOB) {
 		sqlite3_finalize(st);
 		session_end(id, run->deployment_id, "error", NULL,
 		    xstrdup("the session's build is missing"), NULL, NULL);
 		session_run_free(run);
-		return;
+		return -1;
 	}
 	project_id = xstrdup((const char *)sqlite3_column_text(st, 0));
 	entry = xstrdup((const char *)sqlite3_column_text(st, 2));
@@ -1491,6 +1530,7 @@ session_start_one(const char *id)
 	free(entry);
 	free(event_id);
 	free(event);
+	return 0;
 }
 
 /* Start CREATED sessions, oldest first, while workers are ready. */
@@ -1515,9 +1555,13 @@ session_schedule(void)
 			snprintf(id, sizeof id, "%s", sqlite3_column_text(st,
 			    0));
 		sqlite3_finalize(st);
-		if (*id == '\0')
+		/*
+		 * A session that cannot start (the store refuses the write)
+		 * stays where it is: stop here rather than pick it forever;
+		 * the next event that schedules tries again.
+		 */
+		if (*id == '\0' || session_start_one(id) != 0)
 			break;
-		session_start_one(id);
 	}
 	scheduling = 0;
 }

@@ -98,6 +98,7 @@ store_write(struct store *s, store_write_fn fn, void *arg, store_done_fn done,
 	struct store_commit *c = store_get_commit(s);
 	sqlite3 *db = store_db(s);
 	char *why = NULL;
+	size_t mark;
 
 	if (c == NULL) {
 		xasprintf(cause, "the store was opened without an event loop "
@@ -119,12 +120,16 @@ store_write(struct store *s, store_write_fn fn, void *arg, store_done_fn done,
 		free(why);
 		return -1;
 	}
+	mark = c->nwaiters;
 	if (fn(s, arg, cause) != 0) {
+		/* Its store_on_commit callbacks go with its changes. */
+		c->nwaiters = mark;
 		exec_sql(db, "ROLLBACK TO w", NULL);
 		exec_sql(db, "RELEASE w", NULL);
 		return -1;
 	}
 	if (exec_sql(db, "RELEASE w", &why) != 0) {
+		c->nwaiters = mark;
 		exec_sql(db, "ROLLBACK TO w", NULL);
 		exec_sql(db, "RELEASE w", NULL);
 		xasprintf(cause, "the store is unavailable: %s", why);

@@ -322,6 +322,25 @@ sync_outcome_send(int ok, const char *cause, void *arg)
 	sync_outcome_free(o);
 }
 
+/* Is event_id an event of the same project as session_id? */
+static int
+event_in_session_project(struct store *s, const char *event_id,
+    const char *session_id)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT 1 FROM events e JOIN "
+	    "sessions x ON x.project_id = e.project_id WHERE e.event_id = ? "
+	    "AND x.session_id = ?");
+	int ok;
+
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_text(st, 1, event_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, session_id, -1, SQLITE_STATIC);
+	ok = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return ok;
+}
+
 static enum syscall_rc
 outcome_fail(struct sync_outcome *o, char **cause, const char *text)
 {
@@ -456,6 +475,9 @@ syscall_outcome_fn(struct store *s, struct syscall_ctx *x, json_t **result,
 	if (*o->event_id == '\0')
 		session_event_id(s, x->session_id, o->event_id,
 		    sizeof o->event_id);
+	else if (!event_in_session_project(s, o->event_id, x->session_id))
+		return outcome_fail(o, cause, "http_outcome: event_id is not "
+		    "an event of this session's project");
 
 	/* AutoKitteh's OUTCOME log record. */
 	v = json_pack("{s:i, s:b, s:s}", "status_code", o->status, "more",

@@ -143,8 +143,9 @@ body_json(const uint8_t *body, size_t len, const char *content_type,
 		}
 	}
 	json_object_set_new(b, "form", form != NULL ? form : json_null());
-	parsed = json_loadb((const char *)body, len, JSON_DECODE_ANY |
-	    JSON_ALLOW_NUL, NULL);
+	/* No JSON_ALLOW_NUL: data is stored as JSON text and read back
+	 * without it; a body with \u0000 keeps its bytes and text only. */
+	parsed = json_loadb((const char *)body, len, JSON_DECODE_ANY, NULL);
 	json_object_set_new(b, "json", parsed != NULL ? parsed : json_null());
 	return b;
 }
