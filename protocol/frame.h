@@ -24,7 +24,7 @@
 
 #include <msgpack.h>
 
-#define FRAME_VERSION		2
+#define FRAME_VERSION		3
 #define FRAME_HEADER_SIZE	12
 #define FRAME_MAX_DEPTH		32
 #define FRAME_DEFAULT_LIMIT	(16u * 1024 * 1024)

@@ -46,6 +46,7 @@ struct config {
 	uint64_t	 webhooks_max_body_size;
 	uint64_t	 workers_evict_after_ms;
 	uint64_t	 workers_max_result_size;
+	char		*workers_writable_paths;	/* ':'-separated */
 	uint64_t	 webhooks_sync_timeout_ms;
 };
 
@@ -53,6 +54,7 @@ enum config_type {
 	CONFIG_STRING,
 	CONFIG_ADDRESS,		/* host:port, [v6]:port */
 	CONFIG_PATH,		/* absolute path */
+	CONFIG_PATHLIST,	/* absolute paths separated by ':' */
 	CONFIG_URL,		/* empty, or http(s)://... */
 	CONFIG_USER,		/* a user name */
 	CONFIG_ENUM,

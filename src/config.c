@@ -64,6 +64,8 @@ static const struct config_option config_options[] = {
 	  OFF(workers_evict_after_ms), NULL, 0, 30ULL * 86400 * 1000, 0 },
 	{ "workers", "max_result_size", CONFIG_SIZE, "1MiB",
 	  OFF(workers_max_result_size), NULL, 1024, 64ULL << 20, 0 },
+	{ "workers", "writable_paths", CONFIG_PATHLIST, "",
+	  OFF(workers_writable_paths), NULL, 0, 4000, 0 },
 	{ "webhooks", "max_body_size", CONFIG_SIZE, "512KiB",
 	  OFF(webhooks_max_body_size), NULL, 1, 1ULL << 30, 0 },
 	{ "webhooks", "sync_timeout", CONFIG_DURATION, "30s",
@@ -99,7 +101,7 @@ static int
 config_is_string_type(enum config_type t)
 {
 	return t == CONFIG_STRING || t == CONFIG_ADDRESS || t == CONFIG_PATH ||
-	    t == CONFIG_URL || t == CONFIG_USER;
+	    t == CONFIG_URL || t == CONFIG_USER || t == CONFIG_PATHLIST;
 }
 
 /* Split "host:port" or "[v6]:port"; both parts must be non-empty. */
@@ -170,6 +172,25 @@ config_set(struct config *cf, const struct config_option *o,
 			    "is %llu", o->section, o->key, strlen(value),
 			    (unsigned long long)o->max);
 			return -1;
+		}
+		break;
+	case CONFIG_PATHLIST:
+		if (strlen(value) > o->max) {
+			what = "a shorter list of paths";
+			goto invalid;
+		}
+		{
+			char *list = xstrdup(value), *p, *next = list;
+			int bad = 0;
+
+			while (*value != '\0' && (p = strsep(&next, ":")) !=
+			    NULL)
+				bad |= *p != '/' || strstr(p, "/../") != NULL;
+			free(list);
+			if (bad) {
+				what = "absolute paths separated by ':'";
+				goto invalid;
+			}
 		}
 		break;
 	case CONFIG_URL:

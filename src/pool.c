@@ -476,7 +476,7 @@ pool_spawn(struct pool *p)
 	TAILQ_INSERT_TAIL(&p->workers, w, entry);
 	event_add(w->ev_read, NULL);
 
-	frame_begin(&fb, FRAME_SPAWN, (uint32_t)w->id, 8);
+	frame_begin(&fb, FRAME_SPAWN, (uint32_t)w->id, 9);
 	frame_pack_uint(&fb, "worker_id", w->id);
 	frame_pack_uint(&fb, "uid", uid);
 	frame_pack_uint(&fb, "gid", gid);
@@ -486,6 +486,7 @@ pool_spawn(struct pool *p)
 	    1000);
 	frame_pack_uint(&fb, "nofile", WORKER_NOFILE);
 	frame_pack_uint(&fb, "fsize", WORKER_FSIZE);
+	frame_pack_str(&fb, "writable", cf->workers_writable_paths);
 	frame = frame_finish(&fb, &len);
 	rc = frame_send_fd(p->zfd, frame, len, sv[1]);
 	frame_builder_free(&fb);

@@ -22,6 +22,7 @@ static const struct {
 	{ "tmpdir", sandbox_tmpdir },
 	{ "rlimit", sandbox_rlimit },
 	{ "uid", sandbox_uid },
+	{ "landlock", sandbox_landlock },
 	{ "seccomp", sandbox_seccomp },
 };
 

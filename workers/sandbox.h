@@ -6,7 +6,7 @@
  * enforced, and returns 0, or -1 with an allocated *cause saying what could
  * not be enforced. sandbox_apply() runs them in a fixed order: process
  * attributes, file descriptors, the temp dir (needs root to chown), rlimits,
- * the uid drop, and seccomp last (it would forbid some of the steps above).
+ * the uid drop, the Landlock ruleset, and seccomp last (it would forbid some of the steps above).
  */
 #ifndef AK_SANDBOX_H
 #define AK_SANDBOX_H
@@ -23,6 +23,8 @@ struct sandbox_params {
 	uint64_t	 nofile;	/* RLIMIT_NOFILE, 0 = leave */
 	uint64_t	 fsize;		/* RLIMIT_FSIZE bytes, 0 = leave */
 	int		 ipc_fd;	/* kept open; everything else closed */
+	const char	*pythonpath;	/* the SDK's directory, read-only */
+	const char	*writable;	/* more writable dirs, ':'-separated */
 };
 
 int sandbox_apply(const struct sandbox_params *, char **cause);
@@ -37,6 +39,8 @@ int sandbox_tmpdir(const struct sandbox_params *, char **cause);
 int sandbox_rlimit(const struct sandbox_params *, char **cause);
 /* sandbox-uid.c: drop to the dedicated unprivileged uid/gid for good. */
 int sandbox_uid(const struct sandbox_params *, char **cause);
+/* sandbox-landlock.c: system dirs read-only, the temp dir read-write. */
+int sandbox_landlock(const struct sandbox_params *, char **cause);
 /* sandbox-seccomp.c: deny dangerous syscalls, kill foreign ABIs. */
 int sandbox_seccomp(const struct sandbox_params *, char **cause);
 

@@ -30,6 +30,9 @@
 
 #include "sandbox.h"
 
+/* The SDK's directory: workers may read it (sandbox-landlock.c). */
+static const char *zygote_pythonpath;
+
 static pid_t	*zygote_children;
 static size_t	 zygote_nchildren, zygote_capchildren;
 static sigset_t	 zygote_oldmask;
@@ -132,7 +135,7 @@ zygote_spawn(struct frame_msg *msg, char **cause)
 	struct sandbox_params	 sp;
 	struct frame_builder	 fb;
 	uint64_t		 id, uid, gid;
-	char			*tmpdir = NULL;
+	char			*tmpdir = NULL, *writable = NULL;
 	pid_t			 pid;
 
 	memset(&sp, 0, sizeof sp);
@@ -145,6 +148,7 @@ zygote_spawn(struct frame_msg *msg, char **cause)
 	    frame_get_uint(msg, "cpu_limit", 1, &sp.cpu_limit_s, cause) != 0 ||
 	    frame_get_uint(msg, "nofile", 1, &sp.nofile, cause) != 0 ||
 	    frame_get_uint(msg, "fsize", 1, &sp.fsize, cause) != 0 ||
+	    frame_get_str(msg, "writable", 0, &writable, cause) != 0 ||
 	    frame_msg_end(msg, cause) != 0)
 		goto fail;
 	if (uid >= (uid_t)-1 || gid >= (gid_t)-1) {
@@ -159,6 +163,8 @@ zygote_spawn(struct frame_msg *msg, char **cause)
 	sp.gid = (gid_t)gid;
 	sp.tmpdir = tmpdir;
 	sp.ipc_fd = WORKER_IPC_FD;
+	sp.pythonpath = zygote_pythonpath;
+	sp.writable = writable;
 
 	python_before_fork();
 	if ((pid = fork()) == -1) {
@@ -176,6 +182,7 @@ zygote_spawn(struct frame_msg *msg, char **cause)
 	msg->fd = -1;
 	zygote_add_child(pid);
 	free(tmpdir);
+	free(writable);
 	log_debug("%s: worker %llu is pid %ld", __func__,
 	    (unsigned long long)id, (long)pid);
 
@@ -187,6 +194,7 @@ zygote_spawn(struct frame_msg *msg, char **cause)
 
 fail:
 	free(tmpdir);
+	free(writable);
 	if (msg->fd != -1)
 		close(msg->fd);
 	msg->fd = -1;
@@ -221,6 +229,7 @@ zygote_reap(void)
 void
 zygote_main(const char *pythonpath)
 {
+	zygote_pythonpath = pythonpath;
 	struct worker_conn	 conn;
 	struct frame_msg	 msg;
 	struct pollfd		 pfd[2];

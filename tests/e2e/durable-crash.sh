@@ -8,8 +8,10 @@
 need_jq
 
 pick_port
-CONF_EXTRA='[workers]
-session_timeout = 40s'
+# The ledgers live outside the sessions' temp dirs: let them write there.
+CONF_EXTRA="[workers]
+session_timeout = 40s
+writable_paths = $T/ledgers"
 write_config
 start_daemon
 

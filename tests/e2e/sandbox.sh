@@ -19,6 +19,8 @@ project:
       value: "$DATA/autokitteh.db"
     - name: DATA_DIR
       value: "$DATA"
+    - name: READABLE
+      value: "$T/open/readable.txt"
   triggers:
     - name: probe
       type: webhook
@@ -70,6 +72,12 @@ def probe(event):
                 return "read %d bytes" % len(f.read(16))
         except PermissionError as e:
             return "PermissionError: %s" % e.strerror
+        except OSError as e:
+            return "%s: %s" % (type(e).__name__, e.strerror)
+    if what == "readable":         # world-readable, outside the sandbox
+        try:
+            with open(os.environ["READABLE"]) as f:
+                return "read: " + f.read().strip()
         except OSError as e:
             return "%s: %s" % (type(e).__name__, e.strerror)
     if what == "cwd":
@@ -127,6 +135,23 @@ if [ "$(id -u)" = 0 ]; then
 	    "reading the daemon's database fails with PermissionError"
 else
 	echo "# not root: the database check needs workers with their own uid"
+fi
+
+# Landlock: a file anyone may read, outside the session's temp dir and the
+# system directories, is out of reach whatever the worker's uid.
+mkdir -p "$T/open"
+chmod 0711 "$T"
+chmod 0755 "$T/open"
+echo "hello" >"$T/open/readable.txt"
+chmod 0644 "$T/open/readable.txt"
+probe readable
+# landlock_create_ruleset(NULL, 0, VERSION): the ABI, or -1 without it.
+abi=$(/usr/bin/python3 -c 'import ctypes; print(ctypes.CDLL(None).syscall(444, None, 0, 1))' 2>/dev/null || echo -1)
+if [ "$abi" -ge 1 ] 2>/dev/null; then
+	assert_eq '"PermissionError: Permission denied"' "$result" \
+	    "a world-readable file outside the sandbox cannot be read"
+else
+	echo "# no Landlock in this kernel: $result"
 fi
 
 probe cwd

@@ -101,6 +101,7 @@ START_TEST(defaults)
 	assert_value(&cf, "workers", "cpu_limit", "10m");
 	assert_value(&cf, "workers", "evict_after", "10s");
 	assert_value(&cf, "workers", "max_result_size", "1MiB");
+	assert_value(&cf, "workers", "writable_paths", "");
 	assert_value(&cf, "webhooks", "max_body_size", "512KiB");
 	assert_value(&cf, "webhooks", "sync_timeout", "30s");
 	ck_assert_ptr_null(cf.file);
@@ -128,7 +129,7 @@ START_TEST(option_table)
 		n++;
 	}
 	ck_assert_uint_eq(n, config_option_count());
-	ck_assert_uint_eq(n, 20);
+	ck_assert_uint_eq(n, 21);
 	ck_assert_ptr_null(config_option_at(n));
 	ck_assert_ptr_null(config_option_at((size_t)-1));
 }
@@ -217,6 +218,19 @@ START_TEST(empty_and_comments)
 	assert_ok("[http]\nrequest_timeout = 100ms\n");
 	assert_ok("[http]\nrequest_timeout = 1h\n");
 	assert_ok("[http]\nmax_connections = 1\n");
+}
+END_TEST
+
+START_TEST(path_lists)
+{
+	assert_ok("[workers]\nwritable_paths = /srv/ledger:/var/tmp/x\n");
+	assert_ok("[workers]\nwritable_paths =\n");
+	assert_error("[workers]\nwritable_paths = /srv:relative\n",
+	    "test.conf:2: invalid value \"/srv:relative\" for "
+	    "workers.writable_paths: expected absolute paths separated by ':'");
+	assert_error("[workers]\nwritable_paths = /srv/../etc\n",
+	    "test.conf:2: invalid value \"/srv/../etc\" for "
+	    "workers.writable_paths: expected absolute paths separated by ':'");
 }
 END_TEST
 
@@ -677,6 +691,7 @@ config_suite(void)
 	tcase_add_test(tc, not_nul_terminated);
 	tcase_add_test(tc, empty_and_comments);
 	tcase_add_test(tc, structure_errors);
+	tcase_add_test(tc, path_lists);
 	tcase_add_test(tc, nul_byte);
 	tcase_add_test(tc, value_errors);
 	tcase_add_test(tc, path_length);
