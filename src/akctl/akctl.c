@@ -986,3 +986,32 @@ main(int argc, char **argv)
 	}
 	return ret;
 }
+
+/* Call method with {field: id}, once id has been checked against prefix. */
+int
+ctl_call_id(struct ctl_context *ctx, const char *method, const char *field,
+    const char *prefix, const char *id, json_t **answer)
+{
+	json_t *request;
+	int ret;
+
+	if ((ret = ctl_check_id(ctx, id, prefix)) != 0)
+		return ret;
+	request = json_pack("{s:s}", field, id);
+	ret = ctl_call(ctx, method, request, answer);
+	json_decref(request);
+	return ret;
+}
+
+/* After a change: the answer with -j, else "verb id". Frees answer. */
+int
+ctl_print_done(struct ctl_context *ctx, json_t *answer, const char *verb,
+    const char *id)
+{
+	if (ctx->json)
+		ctl_print_json(answer);
+	else
+		printf("%s %s\n", verb, id);
+	json_decref(answer);
+	return CTL_EXIT_OK;
+}

@@ -128,6 +128,11 @@ void		 ctl_print_label(const char *label, const char *fmt, ...)
 void		 ctl_format_value(json_t *, char *buf, size_t size);
 int		 ctl_usage_error(struct ctl_context *, const char *fmt, ...)
 		    AK_PRINTFLIKE(2, 3);
+int		 ctl_call_id(struct ctl_context *, const char *method,
+		    const char *field, const char *prefix, const char *id,
+		    json_t **answer);
+int		 ctl_print_done(struct ctl_context *, json_t *answer,
+		    const char *verb, const char *id);
 int		 ctl_check_id(struct ctl_context *, const char *id,
 		    const char *prefix);
 int		 ctl_looks_like_id(const char *word, const char *prefix);

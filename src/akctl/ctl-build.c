@@ -191,12 +191,7 @@ ctl_build_delete_exec(struct ctl_context *ctx, int argc, char **argv)
 	json_decref(request);
 	if (ret != 0)
 		return ret;
-	if (ctx->json)
-		ctl_print_json(answer);
-	else
-		printf("deleted %s\n", argv[0]);
-	json_decref(answer);
-	return CTL_EXIT_OK;
+	return ctl_print_done(ctx, answer, "deleted", argv[0]);
 }
 
 static int

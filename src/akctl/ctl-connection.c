@@ -141,19 +141,13 @@ ctl_connection_status_text(json_t *status, char *buf, size_t size)
 		snprintf(buf, size, "unspecified");
 }
 
+/* A ConnectionsService method called with {connection_id: id}. */
 static int
 ctl_connection_id(struct ctl_context *ctx, const char *method, const char *id,
     json_t **answer)
 {
-	json_t *request;
-	int ret;
-
-	if ((ret = ctl_check_id(ctx, id, CTL_PREFIX_CONNECTION)) != 0)
-		return ret;
-	request = json_pack("{s:s}", "connection_id", id);
-	ret = ctl_call(ctx, method, request, answer);
-	json_decref(request);
-	return ret;
+	return ctl_call_id(ctx, method, "connection_id", CTL_PREFIX_CONNECTION,
+	    id, answer);
 }
 
 static int
@@ -321,10 +315,5 @@ ctl_connection_delete_exec(struct ctl_context *ctx, int argc, char **argv)
 	if ((ret = ctl_connection_id(ctx, CTL_CONNECTIONS("Delete"), argv[0],
 	    &answer)) != 0)
 		return ret;
-	if (ctx->json)
-		ctl_print_json(answer);
-	else
-		printf("deleted %s\n", argv[0]);
-	json_decref(answer);
-	return CTL_EXIT_OK;
+	return ctl_print_done(ctx, answer, "deleted", argv[0]);
 }

@@ -217,7 +217,7 @@ ctl_deployment_create_exec(struct ctl_context *ctx, int argc, char **argv)
 static int
 ctl_deployment_simple_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	json_t *request, *answer;
+	json_t *answer;
 	size_t i;
 	int ret;
 
@@ -228,19 +228,11 @@ ctl_deployment_simple_exec(struct ctl_context *ctx, int argc, char **argv)
 	}
 	if (i == nitems(ctl_deployment_simple))
 		fatalx("%s: no method for %s", __func__, ctx->command_name);
-	if ((ret = ctl_check_id(ctx, argv[0], CTL_PREFIX_DEPLOYMENT)) != 0)
+	if ((ret = ctl_call_id(ctx, ctl_deployment_simple[i].method,
+	    "deployment_id", CTL_PREFIX_DEPLOYMENT, argv[0], &answer)) != 0)
 		return ret;
-	request = json_pack("{s:s}", "deployment_id", argv[0]);
-	ret = ctl_call(ctx, ctl_deployment_simple[i].method, request, &answer);
-	json_decref(request);
-	if (ret != 0)
-		return ret;
-	if (ctx->json)
-		ctl_print_json(answer);
-	else
-		printf("%s %s\n", ctl_deployment_simple[i].done, argv[0]);
-	json_decref(answer);
-	return CTL_EXIT_OK;
+	return ctl_print_done(ctx, answer, ctl_deployment_simple[i].done,
+	    argv[0]);
 }
 
 static void
@@ -279,16 +271,12 @@ ctl_deployment_print(json_t *deployment)
 static int
 ctl_deployment_get_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	json_t *request, *answer;
+	json_t *answer;
 	int ret;
 
 	(void)argc;
-	if ((ret = ctl_check_id(ctx, argv[0], CTL_PREFIX_DEPLOYMENT)) != 0)
-		return ret;
-	request = json_pack("{s:s}", "deployment_id", argv[0]);
-	ret = ctl_call(ctx, CTL_DEPLOYMENTS("Get"), request, &answer);
-	json_decref(request);
-	if (ret != 0)
+	if ((ret = ctl_call_id(ctx, CTL_DEPLOYMENTS("Get"), "deployment_id",
+	    CTL_PREFIX_DEPLOYMENT, argv[0], &answer)) != 0)
 		return ret;
 	if (ctx->json)
 		ctl_print_json(answer);

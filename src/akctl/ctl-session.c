@@ -820,23 +820,14 @@ ctl_session_stop_exec(struct ctl_context *ctx, int argc, char **argv)
 static int
 ctl_session_delete_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	json_t *request, *answer;
+	json_t *answer;
 	int ret;
 
 	(void)argc;
-	if ((ret = ctl_check_id(ctx, argv[0], CTL_PREFIX_SESSION)) != 0)
+	if ((ret = ctl_call_id(ctx, CTL_SESSIONS("Delete"), "session_id",
+	    CTL_PREFIX_SESSION, argv[0], &answer)) != 0)
 		return ret;
-	request = json_pack("{s:s}", "session_id", argv[0]);
-	ret = ctl_call(ctx, CTL_SESSIONS("Delete"), request, &answer);
-	json_decref(request);
-	if (ret != 0)
-		return ret;
-	if (ctx->json)
-		ctl_print_json(answer);
-	else
-		printf("deleted %s\n", argv[0]);
-	json_decref(answer);
-	return CTL_EXIT_OK;
+	return ctl_print_done(ctx, answer, "deleted", argv[0]);
 }
 
 static uint64_t

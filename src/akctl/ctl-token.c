@@ -222,10 +222,5 @@ ctl_token_revoke_exec(struct ctl_context *ctx, int argc, char **argv)
 	json_decref(request);
 	if (ret != 0)
 		return ret;
-	if (ctx->json)
-		ctl_print_json(answer);
-	else
-		printf("revoked %s\n", argv[0]);
-	json_decref(answer);
-	return CTL_EXIT_OK;
+	return ctl_print_done(ctx, answer, "revoked", argv[0]);
 }

@@ -154,16 +154,12 @@ ctl_trigger_print(json_t *trigger)
 static int
 ctl_trigger_get_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	json_t *request, *answer;
+	json_t *answer;
 	int ret;
 
 	(void)argc;
-	if ((ret = ctl_check_id(ctx, argv[0], CTL_PREFIX_TRIGGER)) != 0)
-		return ret;
-	request = json_pack("{s:s}", "trigger_id", argv[0]);
-	ret = ctl_call(ctx, CTL_TRIGGERS_GET, request, &answer);
-	json_decref(request);
-	if (ret != 0)
+	if ((ret = ctl_call_id(ctx, CTL_TRIGGERS_GET, "trigger_id",
+	    CTL_PREFIX_TRIGGER, argv[0], &answer)) != 0)
 		return ret;
 	if (ctx->json)
 		ctl_print_json(answer);
@@ -321,21 +317,12 @@ ctl_trigger_create_exec(struct ctl_context *ctx, int argc, char **argv)
 static int
 ctl_trigger_delete_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	json_t *request, *answer;
+	json_t *answer;
 	int ret;
 
 	(void)argc;
-	if ((ret = ctl_check_id(ctx, argv[0], CTL_PREFIX_TRIGGER)) != 0)
+	if ((ret = ctl_call_id(ctx, CTL_TRIGGERS_DELETE, "trigger_id",
+	    CTL_PREFIX_TRIGGER, argv[0], &answer)) != 0)
 		return ret;
-	request = json_pack("{s:s}", "trigger_id", argv[0]);
-	ret = ctl_call(ctx, CTL_TRIGGERS_DELETE, request, &answer);
-	json_decref(request);
-	if (ret != 0)
-		return ret;
-	if (ctx->json)
-		ctl_print_json(answer);
-	else
-		printf("deleted %s\n", argv[0]);
-	json_decref(answer);
-	return CTL_EXIT_OK;
+	return ctl_print_done(ctx, answer, "deleted", argv[0]);
 }

@@ -305,12 +305,7 @@ ctl_value_set_exec(struct ctl_context *ctx, int argc, char **argv)
 	    &answer);
 	if (ret != 0)
 		return ret;
-	if (ctx->json)
-		ctl_print_json(answer);
-	else
-		printf("set %s\n", argv[0]);
-	json_decref(answer);
-	return CTL_EXIT_OK;
+	return ctl_print_done(ctx, answer, "set", argv[0]);
 }
 
 static int
@@ -351,10 +346,5 @@ ctl_value_delete_exec(struct ctl_context *ctx, int argc, char **argv)
 	ret = ctl_value_mutate(ctx, argv[0], "del", json_array(), &answer);
 	if (ret != 0)
 		return ret;
-	if (ctx->json)
-		ctl_print_json(answer);
-	else
-		printf("deleted %s\n", argv[0]);
-	json_decref(answer);
-	return CTL_EXIT_OK;
+	return ctl_print_done(ctx, answer, "deleted", argv[0]);
 }

@@ -166,12 +166,7 @@ ctl_var_set_exec(struct ctl_context *ctx, int argc, char **argv)
 	json_decref(request);
 	if (ret != 0)
 		return ret;
-	if (ctx->json)
-		ctl_print_json(answer);
-	else
-		printf("set %s\n", argv[0]);
-	json_decref(answer);
-	return CTL_EXIT_OK;
+	return ctl_print_done(ctx, answer, "set", argv[0]);
 }
 
 /* Mask the secret values, unless --reveal; as text and as JSON. */
