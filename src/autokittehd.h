@@ -423,8 +423,10 @@ void pool_metrics_render(struct pool *, struct evbuffer *);
 
 /* webhook.c: /webhooks/<slug>[/sub/path] -> event -> sessions. */
 void webhook_handle(struct evhttp_request *, const char *path);
-json_t *webhook_request_to_data(struct evhttp_request *, const char *slug,
-    const char *path, char **cause);
+json_t *webhook_request_to_data(struct evhttp_request *, char **cause);
+json_t *webhook_event_data(const char *method, const char *uri,
+    const struct evkeyvalq *headers, const void *body, size_t len,
+    char **cause);
 
 /* value.c (continued): maps of Values, for event data and session inputs. */
 json_t *value_map_from_json_text(const char *text, int json_values);
@@ -647,6 +649,11 @@ const char *connection_status_stored(enum connection_status);	/* ok */
 /* integration-github.c: X-Hub-Signature-256 over the raw body. */
 int github_signature_valid(const char *header, const void *body, size_t len,
     const char *secret);		/* 1 valid, 0 not */
+#define GITHUB_MAX_EVENT_TYPE	64
+#define GITHUB_MAX_DELIVERY	128
+json_t *github_delivery_parse(const struct evkeyvalq *headers,
+    const void *body, size_t len, char *event_type, char *delivery,
+    char **cause);		/* the event of a verified delivery */
 
 /* api-connection.c: ConnectionsService. */
 void api_connection_create(struct api_call *, json_t *);

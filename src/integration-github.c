@@ -35,8 +35,6 @@
 
 #define GITHUB_ROUTE		"/github/webhook"
 #define GITHUB_SIG_PREFIX	"sha256="
-#define GITHUB_MAX_EVENT_TYPE	64
-#define GITHUB_MAX_DELIVERY	128
 
 struct github_request {
 	struct evhttp_request	*req;
@@ -317,12 +315,46 @@ header_token_valid(const char *s, size_t max)
 	return 1;
 }
 
+/*
+ * A delivery whose signature verified -> its event: the type from
+ * X-GitHub-Event into event_type[GITHUB_MAX_EVENT_TYPE + 1], the id from
+ * X-GitHub-Delivery into delivery[GITHUB_MAX_DELIVERY + 1], and the data,
+ * the payload object (new reference). NULL with *cause, the 400 answer.
+ */
+json_t *
+github_delivery_parse(const struct evkeyvalq *hdrs, const void *body,
+    size_t len, char *event_type, char *delivery, char **cause)
+{
+	const char *type, *id;
+	json_t *data;
+
+	type = evhttp_find_header(hdrs, "X-GitHub-Event");
+	id = evhttp_find_header(hdrs, "X-GitHub-Delivery");
+	/* GitHub always sends a delivery id; without one a signed body
+	 * could be replayed past the de-duplication. */
+	if (type == NULL || !header_token_valid(type, GITHUB_MAX_EVENT_TYPE) ||
+	    id == NULL || *id == '\0' ||
+	    !header_token_valid(id, GITHUB_MAX_DELIVERY)) {
+		xasprintf(cause, "X-GitHub-Event and X-GitHub-Delivery are "
+		    "required and must be short words");
+		return NULL;
+	}
+	if ((data = github_payload(evhttp_find_header(hdrs, "Content-Type"),
+	    body != NULL ? body : "", len)) == NULL) {
+		xasprintf(cause, "the payload is not a JSON object");
+		return NULL;
+	}
+	snprintf(event_type, GITHUB_MAX_EVENT_TYPE + 1, "%s", type);
+	snprintf(delivery, GITHUB_MAX_DELIVERY + 1, "%s", id);
+	return data;
+}
+
 static void
 github_handle(struct evhttp_request *req, const char *path)
 {
 	struct evkeyvalq *hdrs = evhttp_request_get_input_headers(req);
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	const char *sig, *type, *delivery;
+	const char *sig;
 	struct github_request *g;
 	size_t len = evbuffer_get_length(in);
 	const char *body;
@@ -366,32 +398,18 @@ github_handle(struct evhttp_request *req, const char *path)
 		    "webhook_secret verifies it");
 		return;
 	}
-	type = evhttp_find_header(hdrs, "X-GitHub-Event");
-	delivery = evhttp_find_header(hdrs, "X-GitHub-Delivery");
-	/* GitHub always sends a delivery id; without one a signed body
-	 * could be replayed past the de-duplication. */
-	if (type == NULL || !header_token_valid(type, GITHUB_MAX_EVENT_TYPE) ||
-	    delivery == NULL || *delivery == '\0' ||
-	    !header_token_valid(delivery, GITHUB_MAX_DELIVERY)) {
-		json_decref(conns);
-		github_reply(req, 400, "Bad Request", "X-GitHub-Event and "
-		    "X-GitHub-Delivery are required and must be short words");
-		return;
-	}
-	if ((data = github_payload(evhttp_find_header(hdrs, "Content-Type"),
-	    body, len)) == NULL) {
-		json_decref(conns);
-		github_reply(req, 400, "Bad Request", "the payload is not a "
-		    "JSON object");
-		return;
-	}
 	g = xcalloc(1, sizeof *g);
+	if ((data = github_delivery_parse(hdrs, body, len, g->event_type,
+	    g->delivery, &cause)) == NULL) {
+		json_decref(conns);
+		free(g);
+		github_reply(req, 400, "Bad Request", cause);
+		free(cause);
+		return;
+	}
 	g->req = req;
 	g->connections = conns;
 	g->event_ids = json_array();
-	snprintf(g->event_type, sizeof g->event_type, "%s", type);
-	snprintf(g->delivery, sizeof g->delivery, "%s",
-	    delivery != NULL ? delivery : "");
 	g->data = json_dumps(data, JSON_COMPACT);
 	json_decref(data);
 	if (store_write(controller->store, github_write, g, github_committed,

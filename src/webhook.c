@@ -167,53 +167,91 @@ method_name(enum evhttp_cmd_type cmd)
 	return "GET";
 }
 
+static int slug_valid(const char *, size_t);
+
 /*
- * The event data for a request to path (the decoded path, which starts
- * with /webhooks/<slug>). NULL with *cause when the request cannot be
- * represented (a path that does not decode to text).
+ * The event data of a request, from its parts as they came in: method
+ * ("POST"), uri (the request target as sent: "/webhooks/<slug>/a%20b?x=1",
+ * or an absolute URI), headers and body. The URI is split the way evhttp
+ * splits a request line (EVHTTP_URI_NONCONFORMANT), so this is what the
+ * server sees. NULL with *cause when the request cannot be represented:
+ * a URI that does not parse, a path that is not /webhooks/<slug>..., or
+ * one that does not decode to text.
  */
 json_t *
-webhook_request_to_data(struct evhttp_request *req, const char *slug,
-    const char *path, char **cause)
+webhook_event_data(const char *method, const char *uri,
+    const struct evkeyvalq *headers, const void *body, size_t len,
+    char **cause)
 {
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	struct evkeyvalq *hdrs = evhttp_request_get_input_headers(req);
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	const char *method = method_name(evhttp_request_get_command(req));
-	const char *raw = evhttp_request_get_uri(req);
-	size_t prefix = strlen("/webhooks/") + strlen(slug), len;
-	json_t *data, *url, *headers = json_object(), *p, *r;
+	struct evhttp_uri *u;
+	const char *raw_path;
+	size_t prefix = strlen("/webhooks/") + SLUG_LEN, plen;
+	json_t *data, *url, *hdrs, *p, *r;
 	struct evkeyval *h;
-	char name[256];
+	char name[256], *path;
 
+	if ((u = evhttp_uri_parse_with_flags(uri,
+	    EVHTTP_URI_NONCONFORMANT)) == NULL) {
+		xasprintf(cause, "the request URI cannot be parsed");
+		return NULL;
+	}
+	raw_path = evhttp_uri_get_path(u);
+	if (raw_path == NULL || strncmp(raw_path, "/webhooks/", 10) != 0 ||
+	    !slug_valid(raw_path + 10, strcspn(raw_path + 10, "/"))) {
+		evhttp_uri_free(u);
+		xasprintf(cause, "the request path is not /webhooks/<slug>");
+		return NULL;
+	}
+	path = evhttp_uridecode(raw_path, 0, &plen);
+	if (path == NULL || strlen(path) != plen) {
+		free(path);
+		evhttp_uri_free(u);
+		xasprintf(cause, "the request path does not decode to text");
+		return NULL;
+	}
 	p = json_string(path);
-	r = json_string(raw != NULL ? raw : path);
+	r = json_string(uri);
 	if (p == NULL || r == NULL) {
 		json_decref(p);
 		json_decref(r);
-		json_decref(headers);
+		free(path);
+		evhttp_uri_free(u);
 		xasprintf(cause, "the request path is not valid UTF-8");
 		return NULL;
 	}
 	url = json_pack("{s:o, s:o, s:s}", "path", p, "query",
-	    parse_pairs(uri != NULL ? evhttp_uri_get_query(uri) : NULL),
+	    parse_pairs(evhttp_uri_get_query(u)),
 	    "path_suffix", strlen(path) > prefix ? path + prefix : "");
-	TAILQ_FOREACH(h, hdrs, next) {
+	free(path);
+	evhttp_uri_free(u);
+	hdrs = json_object();
+	TAILQ_FOREACH(h, headers, next) {
 		if (!is_utf8(h->key) || !is_utf8(h->value))
 			continue;
 		canonical_header(h->key, name, sizeof name);
-		join_value(headers, name, h->value);
+		join_value(hdrs, name, h->value);
 	}
-	len = evbuffer_get_length(in);
 	data = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}",
 	    "method", method,
 	    "raw_url", r,
 	    "url", url,
-	    "headers", headers,
+	    "headers", hdrs,
 	    "trailers", json_object(),
-	    "body", body_json(evbuffer_pullup(in, -1), len,
-	    evhttp_find_header(hdrs, "Content-Type"), method));
+	    "body", body_json(body, len, evhttp_find_header(headers,
+	    "Content-Type"), method));
 	return data;
+}
+
+/* The event data of a live request: webhook_event_data() on its parts. */
+json_t *
+webhook_request_to_data(struct evhttp_request *req, char **cause)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+
+	return webhook_event_data(method_name(evhttp_request_get_command(req)),
+	    evhttp_request_get_uri(req), evhttp_request_get_input_headers(req),
+	    evbuffer_pullup(in, -1), len, cause);
 }
 
 /* The trigger with this slug, if its project has an ACTIVE deployment. */
@@ -341,9 +379,9 @@ webhook_handle(struct evhttp_request *req, const char *raw_path)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	struct webhook_request *w;
-	char slug[SLUG_LEN + 1], *path, *cause = NULL, *lower, peer[64] = "";
+	char slug[SLUG_LEN + 1], *cause = NULL, *lower, peer[64] = "";
 	const char *rest = raw_path + strlen("/webhooks/"), *addr = NULL;
-	size_t slen = strcspn(rest, "/"), plen;
+	size_t slen = strcspn(rest, "/");
 	json_t *data, *memo;
 	ev_uint16_t port = 0;
 
@@ -372,17 +410,12 @@ webhook_handle(struct evhttp_request *req, const char *raw_path)
 		webhook_reply(req, 413, "Payload Too Large", text);
 		return;
 	}
-	path = evhttp_uridecode(raw_path, 0, &plen);
-	if (path == NULL || strlen(path) != plen ||
-	    (data = webhook_request_to_data(req, slug, path, &cause)) == NULL) {
-		free(path);
+	if ((data = webhook_request_to_data(req, &cause)) == NULL) {
 		free(w);
-		webhook_reply(req, 400, "Bad Request", cause != NULL ? cause :
-		    "the request path does not decode to text");
+		webhook_reply(req, 400, "Bad Request", cause);
 		free(cause);
 		return;
 	}
-	free(path);
 	w->event_type = lower = xstrdup(json_string_value(json_object_get(data,
 	    "method")));
 	for (char *c = lower; *c != '\0'; c++)

@@ -29,14 +29,10 @@ static char *captured_cause;
 static void
 handler(struct evhttp_request *req, void *arg)
 {
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	char *path = evhttp_uridecode(evhttp_uri_get_path(uri), 0, NULL);
-
 	json_decref(captured);
 	free(captured_cause);
 	captured_cause = NULL;
-	captured = webhook_request_to_data(req, SLUG, path, &captured_cause);
-	free(path);
+	captured = webhook_request_to_data(req, &captured_cause);
 	evhttp_send_reply(req, 202, "Accepted", NULL);
 }
 
