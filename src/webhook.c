@@ -127,7 +127,11 @@ body_json(const uint8_t *body, size_t len, const char *content_type,
 		json_object_set_new(b, "bytes", json_string(enc));
 		free(enc);
 	}
-	text = json_stringn((const char *)body, len);
+	/* Data is stored as JSON text and read back without JSON_ALLOW_NUL:
+	 * a body with a NUL byte has no text (its bytes keep it), or the
+	 * whole event would read back as no data. */
+	text = memchr(body, '\0', len) == NULL ?
+	    json_stringn((const char *)body, len) : NULL;
 	json_object_set_new(b, "text", text != NULL ? text : json_null());
 	if (content_type != NULL && strncasecmp(content_type,
 	    "application/x-www-form-urlencoded", 33) == 0 &&

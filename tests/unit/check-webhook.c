@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/queue.h>
+
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -247,6 +249,66 @@ START_TEST(invalid_utf8_path)
 }
 END_TEST
 
+/* A NUL byte in the body: no text, else the stored event reads back as
+ * no data at all (found by tests/fuzz/fuzz-webhook.c). */
+START_TEST(nul_in_body)
+{
+	struct evkeyvalq hdrs;
+	char *cause = NULL, *text;
+	json_t *d, *back, *b;
+
+	TAILQ_INIT(&hdrs);
+	d = webhook_event_data("POST", "/webhooks/" SLUG, &hdrs, "a\0b", 3,
+	    &cause);
+	ck_assert_ptr_nonnull(d);
+	b = json_object_get(d, "body");
+	ck_assert_str_eq(str_at(b, "bytes"), "YQBi");
+	ck_assert(json_is_null(json_object_get(b, "text")));
+	text = json_dumps(d, JSON_COMPACT);
+	back = json_loads(text, 0, NULL);
+	ck_assert_ptr_nonnull(back);
+	ck_assert(json_equal(back, d));
+	json_decref(back);
+	free(text);
+	json_decref(d);
+}
+END_TEST
+
+/* The parts as sent: an absolute URI, and what cannot be an event. */
+START_TEST(event_data_parts)
+{
+	struct evkeyvalq hdrs;
+	char *cause = NULL;
+	json_t *d;
+
+	TAILQ_INIT(&hdrs);
+	evhttp_add_header(&hdrs, "x-one", "1");
+	evhttp_add_header(&hdrs, "X-ONE", "2");
+	d = webhook_event_data("GET", "http://h:1/webhooks/" SLUG "/p?q=1",
+	    &hdrs, NULL, 0, &cause);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(str_at(d, "raw_url"), "http://h:1/webhooks/" SLUG
+	    "/p?q=1");
+	ck_assert_str_eq(str_at(json_object_get(d, "url"), "path_suffix"),
+	    "/p");
+	ck_assert_str_eq(str_at(json_object_get(json_object_get(d, "url"),
+	    "query"), "q"), "1");
+	ck_assert_str_eq(str_at(json_object_get(d, "headers"), "X-One"),
+	    "1, 2");
+	json_decref(d);
+	ck_assert_ptr_null(webhook_event_data("GET", "/webhooks/" SLUG "/%00",
+	    &hdrs, NULL, 0, &cause));
+	ck_assert_str_eq(cause, "the request path does not decode to text");
+	free(cause);
+	cause = NULL;
+	ck_assert_ptr_null(webhook_event_data("GET", "/other", &hdrs, NULL, 0,
+	    &cause));
+	ck_assert_str_eq(cause, "the request path is not /webhooks/<slug>");
+	free(cause);
+	evhttp_clear_headers(&hdrs);
+}
+END_TEST
+
 static Suite *
 webhook_suite(void)
 {
@@ -258,6 +320,8 @@ webhook_suite(void)
 	tcase_add_test(tc, post_json);
 	tcase_add_test(tc, get_empty_body);
 	tcase_add_test(tc, form_body);
+	tcase_add_test(tc, nul_in_body);
+	tcase_add_test(tc, event_data_parts);
 	tcase_add_test(tc, form_ignored_for_get_and_other_types);
 	tcase_add_test(tc, binary_body);
 	tcase_add_test(tc, json_scalar_body);
