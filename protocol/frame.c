@@ -960,7 +960,7 @@ frame_reader_next(struct frame_reader *r, struct frame_msg *msg,
     char **cause)
 {
 	struct frame_header h;
-	const uint8_t *start = r->buf + r->off;
+	const uint8_t *start;
 	size_t avail = r->len - r->off, total;
 
 	frame_msg_init(msg, NULL);
@@ -971,6 +971,7 @@ frame_reader_next(struct frame_reader *r, struct frame_msg *msg,
 	}
 	if (avail < FRAME_HEADER_SIZE)
 		return 0;
+	start = r->buf + r->off;	/* not before: buf is NULL until fed */
 	if (frame_header_decode(start, r->limit, &h, cause) != 0) {
 		r->failed = 1;
 		return -1;
