@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/queue.h>
+
+#include <event2/keyvalq_struct.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
@@ -175,6 +178,48 @@ START_TEST(empty_and_binary_bodies)
 }
 END_TEST
 
+/* The event of a verified delivery: type, delivery id, payload object. */
+START_TEST(delivery_parse)
+{
+	struct evkeyvalq h;
+	char type[GITHUB_MAX_EVENT_TYPE + 1], id[GITHUB_MAX_DELIVERY + 1];
+	char *cause = NULL;
+	const char *form = "payload=%7B%22action%22%3A%22opened%22%7D";
+	json_t *d;
+
+	TAILQ_INIT(&h);
+	evhttp_add_header(&h, "X-GitHub-Event", "issues");
+	evhttp_add_header(&h, "X-GitHub-Delivery", "72d3162e-cc78");
+	d = github_delivery_parse(&h, BODY, strlen(BODY), type, id, &cause);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(type, "issues");
+	ck_assert_str_eq(id, "72d3162e-cc78");
+	ck_assert_str_eq(json_string_value(json_object_get(d, "ref")),
+	    "refs/heads/main");
+	json_decref(d);
+	evhttp_add_header(&h, "Content-Type",
+	    "application/x-www-form-urlencoded");
+	d = github_delivery_parse(&h, form, strlen(form), type, id, &cause);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(json_string_value(json_object_get(d, "action")),
+	    "opened");
+	json_decref(d);
+	ck_assert_ptr_null(github_delivery_parse(&h, "[]", 2, type, id,
+	    &cause));
+	ck_assert_str_eq(cause, "the payload is not a JSON object");
+	free(cause);
+	cause = NULL;
+	evhttp_remove_header(&h, "X-GitHub-Event");
+	evhttp_add_header(&h, "X-GitHub-Event", "two words");
+	ck_assert_ptr_null(github_delivery_parse(&h, BODY, strlen(BODY), type,
+	    id, &cause));
+	ck_assert_str_eq(cause, "X-GitHub-Event and X-GitHub-Delivery are "
+	    "required and must be short words");
+	free(cause);
+	evhttp_clear_headers(&h);
+}
+END_TEST
+
 static Suite *
 github_suite(void)
 {
@@ -191,6 +236,7 @@ github_suite(void)
 	tcase_add_test(tc, bad_hex);
 	tcase_add_test(tc, empty_secret);
 	tcase_add_test(tc, empty_and_binary_bodies);
+	tcase_add_test(tc, delivery_parse);
 	suite_add_tcase(s, tc);
 	return s;
 }
