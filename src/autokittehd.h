@@ -401,8 +401,10 @@ int deployment_check_call(json_t *exports, const char *trigger,
 struct worker;
 struct frame_msg;
 struct pool_client {
-	/* A message from the worker; return -1 to kill it. */
-	int	(*message)(struct worker *, struct frame_msg *, void *arg);
+	/* A message from the worker; -1 (with *cause) if it breaks the
+	 * protocol: the worker is killed and worker_violated() says so. */
+	int	(*message)(struct worker *, struct frame_msg *, void *arg,
+		    char **cause);
 	/* The worker is gone: exited (code >= 0), killed (signal > 0), or
 	 * lost (code -1, signal 0, reason says why). Always called once. */
 	void	(*gone)(struct worker *, int code, int signal,
@@ -417,6 +419,8 @@ struct worker *pool_take(struct pool *, const struct pool_client *);
 int worker_send(struct worker *, const uint8_t *frame, size_t len);
 void worker_kill(struct worker *, const char *reason);
 pid_t worker_pid(struct worker *);
+/* Was it killed for breaking the protocol (its user code wrote to fd 3)? */
+int worker_violated(struct worker *);
 json_t *pool_status_json(struct pool *);
 const char *pool_unavailable(struct pool *);
 void pool_metrics_render(struct pool *, struct evbuffer *);

@@ -180,28 +180,28 @@ build_errors_text(struct frame_msg *msg, char **cause)
 }
 
 static int
-build_message(struct worker *w, struct frame_msg *msg, void *arg)
+build_message(struct worker *w, struct frame_msg *msg, void *arg,
+    char **cause)
 {
 	struct build_job *job = arg;
 	const uint8_t *artifact = NULL;
 	size_t len = 0;
-	char *cause = NULL, *errors;
+	char *why = NULL, *errors;
 	int ok = 0;
 
 	if (msg->header.type != FRAME_BUILT || job->artifact != NULL ||
 	    job->answered) {
-		log_warning("build: unexpected %s from worker %d",
-		    frame_type_name(msg->header.type), (int)worker_pid(w));
+		xasprintf(cause, "unexpected %s from a build worker",
+		    frame_type_name(msg->header.type));
 		return -1;
 	}
-	if (frame_get_bool(msg, "ok", 1, &ok, &cause) != 0 ||
-	    frame_get_bin(msg, "artifact", ok, &artifact, &len, &cause) != 0 ||
-	    (job->exports = build_exports_json(msg, &cause)) == NULL ||
-	    (errors = build_errors_text(msg, &cause)) == NULL ||
-	    frame_msg_end(msg, &cause) != 0) {
-		log_warning("build: bad BUILT from worker %d: %s",
-		    (int)worker_pid(w), cause);
-		free(cause);
+	if (frame_get_bool(msg, "ok", 1, &ok, &why) != 0 ||
+	    frame_get_bin(msg, "artifact", ok, &artifact, &len, &why) != 0 ||
+	    (job->exports = build_exports_json(msg, &why)) == NULL ||
+	    (errors = build_errors_text(msg, &why)) == NULL ||
+	    frame_msg_end(msg, &why) != 0) {
+		xasprintf(cause, "bad BUILT: %s", why);
+		free(why);
 		return -1;
 	}
 	if (!ok) {

@@ -65,6 +65,8 @@ struct worker {
 	int			 exit_code;
 	int			 exit_signal;
 	char			*kill_reason;
+	int			 violated;	/* broke the protocol */
+	size_t			 partial;	/* bytes of a frame at EOF */
 	char			*tmpdir;
 	struct pool_client	 client;
 	int			 has_client;
@@ -231,6 +233,12 @@ worker_pid(struct worker *w)
 	return w->pid;
 }
 
+int
+worker_violated(struct worker *w)
+{
+	return w->violated;
+}
+
 static void
 worker_set_state(struct worker *w, enum worker_state state)
 {
@@ -258,11 +266,21 @@ worker_finish(struct worker *w, const char *lost_reason)
 	struct pool *p = w->pool;
 	struct pool_client client = w->client;
 	int had_client = w->has_client;
-	char reason[256];
+	char reason[512];
 	int code = -1, sig = 0;
 
 	if (w->state == W_GONE)
 		return;
+	if (w->kill_reason == NULL && w->partial > 0 && w->exited &&
+	    w->exit_signal == 0) {
+		/* Not cut by a signal: it wrote part of a frame and left. */
+		w->violated = 1;
+		xasprintf(&w->kill_reason, "the worker violated the protocol "
+		    "(it closed its socket %zu bytes into a frame) and was "
+		    "killed", w->partial);
+		log_warning("pool: worker %d closed its socket %zu bytes into "
+		    "a frame", (int)w->pid, w->partial);
+	}
 	if (w->kill_reason != NULL)
 		snprintf(reason, sizeof reason, "%s", w->kill_reason);
 	else if (lost_reason != NULL)
@@ -356,9 +374,10 @@ worker_handle(struct worker *w, struct frame_msg *msg, char **cause)
 		    frame_type_name(msg->header.type));
 		return -1;
 	}
-	if (w->client.message(w, msg, w->client.arg) != 0) {
-		xasprintf(cause, "its %s message was not acceptable",
-		    frame_type_name(msg->header.type));
+	if (w->client.message(w, msg, w->client.arg, cause) != 0) {
+		if (*cause == NULL)
+			xasprintf(cause, "its %s message was not acceptable",
+			    frame_type_name(msg->header.type));
 		return -1;
 	}
 	return 0;
@@ -380,6 +399,7 @@ worker_read_cb(evutil_socket_t fd, short events, void *arg)
 	if (n <= 0) {
 		event_del(w->ev_read);
 		w->eof = 1;
+		w->partial = w->reader.len - w->reader.off;
 		if (w->exited || w->pool->zygote_pid <= 0)
 			worker_finish(w, NULL);
 		else
@@ -411,6 +431,7 @@ worker_read_cb(evutil_socket_t fd, short events, void *arg)
 		snprintf(reason, sizeof reason, "the worker violated the "
 		    "protocol (%s) and was killed", cause);
 		free(cause);
+		w->violated = 1;
 		worker_kill(w, reason);
 		return;
 	}

@@ -12,12 +12,23 @@
  *    client trickling one byte a second never trips a read timeout, so this
  *    is a separate timer that only the dispatch of a complete request stops;
  *  - a header limit: we count header bytes as they arrive and answer 431 as
- *    soon as they pass max_header_size (evhttp's own, larger limit stays as
- *    a backstop);
- *  - a connection limit: past max_connections a new connection gets 503.
+ *    soon as they pass max_header_size, or 414 while still in the request
+ *    line (evhttp's own, larger limit stays as a backstop);
+ *  - the framing rules evhttp is lax about (RFC 9112), checked on the same
+ *    pass over the head, because a server and a proxy in front of it that
+ *    disagree on where a request ends let a client smuggle one request
+ *    inside another: lines end in CRLF (a bare CR or LF is 400), no NUL,
+ *    no obsolete line folding, no whitespace before a header's colon, a
+ *    Content-Length is digits and repeated only with the same value, and
+ *    Transfer-Encoding is "chunked" alone (else 501) and never comes with
+ *    a Content-Length (400);
+ *  - a connection limit per listener: past max_connections a new TCP
+ *    connection gets 503, and a flood on the TCP port cannot lock akctl
+ *    out of the admin socket.
  * Early answers are written straight to the socket, which is then shut
  * down; evhttp sees EOF and frees the connection as it would for any
- * client that went away.
+ * client that went away. A request evhttp had already buffered whole on
+ * such a connection is never dispatched.
  *
  * API replies that depend on a write are sent from the group-commit
  * callback, after the commit (store-commit.c).
@@ -41,10 +52,14 @@
 
 enum conn_phase { CONN_HEAD, CONN_BODY, CONN_BUSY };
 
+/* The start of each head line kept for the framing checks. */
+#define HEAD_LINE_KEEP	128
+
 struct listener {
 	struct server			*server;
 	int				 is_unix;
 	int				 fd;
+	size_t				 nconns;
 	char				 address[128];
 	struct evhttp			*http;
 	struct evhttp_bound_socket	*bound;
@@ -59,9 +74,17 @@ struct conn {
 	int			 fd;		/* -1 until attached */
 	int			 attached;
 	int			 over_limit;
+	int			 aborted;	/* answered early, shut down */
 	enum conn_phase		 phase;
+	/* The head being received (conn_head_byte). */
 	size_t			 head_bytes;
-	int			 saw_newline;
+	size_t			 head_lines;	/* complete lines so far */
+	int			 saw_cr;
+	char			 line[HEAD_LINE_KEEP];
+	char			 tail[9];	/* the line's last 9 bytes */
+	size_t			 line_len;	/* the whole line's length */
+	int			 ncl, nte, cl_bad, te_bad;
+	char			 cl[24];	/* the first Content-Length */
 	int			 have_peer;
 	struct peer		 peer;
 	struct conn		*next_pending;	/* created, not yet attached */
@@ -119,6 +142,8 @@ conn_abort(struct conn *c, int status, const char *reason, const char *text)
 		shutdown(fd, SHUT_RDWR);
 	}
 	metrics_http_request(ROUTE_OTHER, status);
+	c->aborted = 1;
+	c->phase = CONN_BUSY;
 	if (c->deadline != NULL)
 		event_del(c->deadline);
 }
@@ -151,51 +176,248 @@ conn_arm_deadline(struct conn *c)
 }
 
 /*
- * Count header bytes as they arrive: the head ends at the first empty line.
- * Only the head of a request in CONN_HEAD is counted.
+ * Count header bytes as they arrive and check the head's framing (see the
+ * top of this file) on the same pass: the head ends at the first empty
+ * line. Only the head of a request in CONN_HEAD is looked at.
  */
+static void
+conn_head_reset(struct conn *c)
+{
+	c->head_bytes = 0;
+	c->head_lines = 0;
+	c->saw_cr = 0;
+	c->line_len = 0;
+	c->ncl = c->nte = c->cl_bad = c->te_bad = 0;
+	c->cl[0] = '\0';
+}
+
+static void
+conn_bad_request(struct conn *c, const char *what)
+{
+	char text[256];
+
+	snprintf(text, sizeof text, "malformed request: %s\n", what);
+	log_debug("http: %s: refusing a request: %s", c->listener->address,
+	    what);
+	conn_abort(c, 400, "Bad Request", text);
+}
+
+/* The value of a "name: value" line without the whitespace around it. */
+static void
+head_value(const char *colon, const char *end, const char **v, size_t *n)
+{
+	const char *p = colon + 1;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*v = p;
+	*n = (size_t)(end - p);
+}
+
+static int
+all_digits(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+	}
+	return 1;
+}
+
+/* A complete header line (without its CRLF): 0, or -1 once answered. */
+static int
+conn_head_line(struct conn *c)
+{
+	size_t kept = c->line_len < sizeof c->line ? c->line_len :
+	    sizeof c->line;
+	const char *line = c->line, *colon, *v;
+	size_t name_len, n;
+
+	if (c->head_lines == 0) {
+		/* evhttp parses the rest; its version parser overflows. */
+		if (c->line_len < sizeof c->tail || (memcmp(c->tail,
+		    " HTTP/1.1", 9) != 0 && memcmp(c->tail, " HTTP/1.0",
+		    9) != 0)) {
+			conn_bad_request(c, "the request line does not end "
+			    "with HTTP/1.1 or HTTP/1.0");
+			return -1;
+		}
+		return 0;
+	}
+	if (line[0] == ' ' || line[0] == '\t') {
+		conn_bad_request(c, "obsolete line folding (a header line "
+		    "starting with whitespace)");
+		return -1;
+	}
+	if ((colon = memchr(line, ':', kept)) == NULL)
+		return 0;	/* no colon, or a long name: evhttp decides */
+	name_len = (size_t)(colon - line);
+	if (name_len == 0 || memchr(line, ' ', name_len) != NULL ||
+	    memchr(line, '\t', name_len) != NULL) {
+		conn_bad_request(c, "a header name is empty or has whitespace "
+		    "before its colon");
+		return -1;
+	}
+	if (name_len == 14 && strncasecmp(line, "Content-Length", 14) == 0) {
+		head_value(colon, line + kept, &v, &n);
+		if (c->line_len > kept || n == 0 || n >= sizeof c->cl ||
+		    !all_digits(v, n))
+			c->cl_bad = 1;
+		else if (c->ncl == 0)
+			snprintf(c->cl, sizeof c->cl, "%.*s", (int)n, v);
+		else if (strlen(c->cl) != n || memcmp(c->cl, v, n) != 0)
+			c->cl_bad = 2;
+		c->ncl++;
+	} else if (name_len == 17 && strncasecmp(line, "Transfer-Encoding",
+	    17) == 0) {
+		head_value(colon, line + kept, &v, &n);
+		if (c->line_len > kept || n != 7 || strncasecmp(v, "chunked",
+		    7) != 0)
+			c->te_bad = 1;
+		c->nte++;
+	}
+	return 0;
+}
+
+/* The empty line ending the head: 0, or -1 once answered. */
+static int
+conn_head_end(struct conn *c)
+{
+	if (c->cl_bad) {
+		conn_bad_request(c, c->cl_bad == 2 ? "Content-Length headers "
+		    "with different values" : "Content-Length is not a "
+		    "decimal number");
+		return -1;
+	}
+	if (c->nte > 0 && c->ncl > 0) {
+		conn_bad_request(c, "both Content-Length and "
+		    "Transfer-Encoding");
+		return -1;
+	}
+	if (c->te_bad || c->nte > 1) {
+		log_debug("http: %s: refusing a request: a transfer coding "
+		    "other than chunked", c->listener->address);
+		conn_abort(c, 501, "Not Implemented", "the only "
+		    "Transfer-Encoding accepted is \"chunked\"\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* One byte of the head: 1 at its end, -1 once answered, else 0. */
+static int
+conn_head_byte(struct conn *c, unsigned char b)
+{
+	c->head_bytes++;
+	if (b == '\0') {
+		conn_bad_request(c, "a NUL byte in the request head");
+		return -1;
+	}
+	if (c->saw_cr && b != '\n') {
+		conn_bad_request(c, "a bare CR in the request head (lines end "
+		    "with CRLF)");
+		return -1;
+	}
+	if (b == '\r') {
+		c->saw_cr = 1;
+		return 0;
+	}
+	if (b != '\n') {
+		if (c->line_len < sizeof c->line)
+			c->line[c->line_len] = (char)b;
+		c->line_len++;
+		if (c->head_lines == 0) {
+			memmove(c->tail, c->tail + 1, sizeof c->tail - 1);
+			c->tail[sizeof c->tail - 1] = (char)b;
+		}
+		return 0;
+	}
+	if (!c->saw_cr) {
+		conn_bad_request(c, "a bare LF in the request head (lines end "
+		    "with CRLF)");
+		return -1;
+	}
+	c->saw_cr = 0;
+	if (c->line_len == 0) {
+		if (c->head_lines == 0)
+			return 0;	/* RFC 9112 2.2: an empty line first */
+		return conn_head_end(c) == 0 ? 1 : -1;
+	}
+	if (conn_head_line(c) != 0)
+		return -1;
+	c->head_lines++;
+	c->line_len = 0;
+	return 0;
+}
+
+/* Scan n bytes of buf from at; stops at the end of the head. */
+static void
+conn_head_scan(struct conn *c, struct evbuffer *buf, struct evbuffer_ptr at,
+    size_t n)
+{
+	size_t limit = c->listener->server->config->max_header_size;
+	struct evbuffer_iovec v[8];
+
+	while (n > 0 && c->phase == CONN_HEAD) {
+		int nv = evbuffer_peek(buf, (ev_ssize_t)n, &at, v, 8);
+		size_t done = 0;
+
+		if (nv <= 0)
+			return;
+		for (int i = 0; i < nv && i < 8 && done < n; i++) {
+			const unsigned char *p = v[i].iov_base;
+			size_t len = v[i].iov_len < n - done ? v[i].iov_len :
+			    n - done;
+
+			for (size_t j = 0; j < len; j++) {
+				int rc = conn_head_byte(c, p[j]);
+
+				if (rc == 1 && c->head_bytes <= limit) {
+					c->phase = CONN_BODY;
+					return;
+				}
+				if (rc == -1)
+					return;
+				if (c->head_bytes > limit) {
+					char text[128], size[32];
+					int first = c->head_lines == 0;
+
+					format_size_bytes(limit, size,
+					    sizeof size);
+					snprintf(text, sizeof text, "the "
+					    "request %s larger than "
+					    "http.max_header_size (%s)\n",
+					    first ? "line is" : "headers are",
+					    size);
+					conn_abort(c, first ? 414 : 431, first ?
+					    "URI Too Long" : "Request Header "
+					    "Fields Too Large", text);
+					return;
+				}
+			}
+			done += len;
+		}
+		n -= done;
+		if (evbuffer_ptr_set(buf, &at, done, EVBUFFER_PTR_ADD) != 0)
+			return;
+	}
+}
+
 static void
 conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
     void *arg)
 {
 	struct conn *c = arg;
-	size_t limit = c->listener->server->config->max_header_size;
 	struct evbuffer_ptr at;
-	struct evbuffer_iovec v[8];
-	size_t left = info->n_added;
-	int n, ended = 0;
 
 	if (c->phase != CONN_HEAD || info->n_added == 0)
 		return;
 	if (evbuffer_ptr_set(buf, &at, info->orig_size - info->n_deleted,
 	    EVBUFFER_PTR_SET) != 0)
 		return;
-	n = evbuffer_peek(buf, (ev_ssize_t)info->n_added, &at, v, 8);
-	for (int i = 0; i < n && i < 8 && left > 0 && !ended; i++) {
-		const unsigned char *p = v[i].iov_base;
-		size_t len = v[i].iov_len < left ? v[i].iov_len : left;
-
-		left -= len;
-		for (size_t j = 0; j < len && !ended; j++) {
-			c->head_bytes++;
-			if (p[j] == '\n') {
-				ended = c->saw_newline;
-				c->saw_newline = 1;
-			} else if (p[j] != '\r')
-				c->saw_newline = 0;
-		}
-	}
-	if (ended && c->head_bytes <= limit)
-		c->phase = CONN_BODY;
-	else if (c->head_bytes > limit) {
-		char text[128], size[32];
-
-		format_size_bytes(limit, size, sizeof size);
-		snprintf(text, sizeof text, "the request headers are larger "
-		    "than http.max_header_size (%s)\n", size);
-		c->phase = CONN_BUSY;	/* stop counting */
-		conn_abort(c, 431, "Request Header Fields Too Large", text);
-	}
+	conn_head_scan(c, buf, at, info->n_added);
 }
 
 /* ---- connection lifetime ---- */
@@ -302,8 +524,9 @@ conn_new_cb(struct event_base *base, void *arg)
 	c->next_pending = s->pending;
 	s->pending = c;
 	s->nconns++;
+	l->nconns++;
 	metrics_http_connections(1);
-	if (s->nconns > s->config->max_connections)
+	if (l->nconns > s->config->max_connections)
 		c->over_limit = 1;
 	event_base_once(base, -1, EV_TIMEOUT, conn_attach_cb, c, &zero);
 	return c->bev;
@@ -329,6 +552,7 @@ conn_free(struct conn *c)
 	if (c->deadline != NULL)
 		event_free(c->deadline);
 	s->nconns--;
+	c->listener->nconns--;
 	metrics_http_connections(-1);
 	free(c);
 }
@@ -663,6 +887,12 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 500, "connection state lost");
 		return;
 	}
+	if (c->aborted) {
+		/* Answered early and shut down: evhttp had the request whole
+		 * already. This reply goes nowhere; it lets evhttp free it. */
+		evhttp_send_error(req, 400, NULL);
+		return;
+	}
 	c->phase = CONN_BUSY;
 	event_del(c->deadline);
 	evhttp_request_set_on_complete_cb(req, request_complete_cb, c);
@@ -710,12 +940,21 @@ request_complete_cb(struct evhttp_request *req, void *arg)
 {
 	struct conn *c = arg;
 
-	/* Keep-alive: the next request gets a fresh deadline and header count. */
+	struct evbuffer *in;
+	struct evbuffer_ptr at;
+
+	if (c->aborted)
+		return;
+	/* Keep-alive: the next request gets a fresh deadline and head, and
+	 * what a pipelining client sent of it already is checked now. */
 	c->phase = CONN_HEAD;
-	c->head_bytes = 0;
-	c->saw_newline = 0;
+	conn_head_reset(c);
 	if (c->deadline != NULL)
 		conn_arm_deadline(c);
+	in = bufferevent_get_input(c->bev);
+	if (evbuffer_get_length(in) > 0 && evbuffer_ptr_set(in, &at, 0,
+	    EVBUFFER_PTR_SET) == 0)
+		conn_head_scan(c, in, at, evbuffer_get_length(in));
 }
 
 /* ---- listeners ---- */

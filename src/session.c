@@ -18,7 +18,8 @@
  * without DONE (crash, kill -9, the daemon's own death) does not end the
  * session: it resumes on a fresh worker after a backoff, a bounded number
  * of times. Non-durable sessions start again from the top. Limits we
- * enforce (timeout, CPU, a stop) are final.
+ * enforce (timeout, CPU, a stop) are final, and so is a worker killed for
+ * breaking the protocol: only the session's code can make it do that.
  */
 #include "autokittehd.h"
 #include "frame.h"
@@ -327,23 +328,24 @@ session_print_write(struct store *s, void *arg, char **cause)
 }
 
 static int
-session_on_print(struct session_run *run, struct frame_msg *msg)
+session_on_print(struct session_run *run, struct frame_msg *msg,
+    char **cause)
 {
 	struct print_arg p = { run->id, NULL, 0 };
-	char *text = NULL, *cause = NULL;
+	char *text = NULL, *why = NULL;
 	json_t *check;
 
-	if (frame_get_str(msg, "text", 1, &text, &cause) != 0 ||
-	    frame_msg_end(msg, &cause) != 0) {
-		log_warning("session %s: bad PRINT: %s", run->id, cause);
-		free(cause);
+	if (frame_get_str(msg, "text", 1, &text, &why) != 0 ||
+	    frame_msg_end(msg, &why) != 0) {
+		xasprintf(cause, "bad PRINT: %s", why);
+		free(why);
 		free(text);
 		return -1;
 	}
 	/* The log is JSON: keep only valid UTF-8 text. */
 	check = json_string(text);
 	if (check == NULL) {
-		log_warning("session %s: a print is not UTF-8", run->id);
+		xasprintf(cause, "a PRINT whose text is not UTF-8");
 		free(text);
 		return -1;
 	}
@@ -351,28 +353,28 @@ session_on_print(struct session_run *run, struct frame_msg *msg)
 	p.text = text;
 	p.len = strlen(text);
 	if (store_write(controller->store, session_print_write, &p, NULL, NULL,
-	    &cause) != 0) {
-		log_error("session %s: %s", run->id, cause);
-		free(cause);
+	    &why) != 0) {
+		log_error("session %s: %s", run->id, why);
+		free(why);
 	}
 	free(text);
 	return 0;
 }
 
 static int
-session_on_done(struct session_run *run, struct frame_msg *msg)
+session_on_done(struct session_run *run, struct frame_msg *msg, char **cause)
 {
-	char *value = NULL, *error = NULL, *traceback = NULL, *cause = NULL;
+	char *value = NULL, *error = NULL, *traceback = NULL, *why = NULL;
 	int ok = 0;
 
-	if (run->done || frame_get_bool(msg, "ok", 1, &ok, &cause) != 0 ||
-	    frame_get_str(msg, "value", 0, &value, &cause) != 0 ||
-	    frame_get_str(msg, "error", 0, &error, &cause) != 0 ||
-	    frame_get_str(msg, "traceback", 0, &traceback, &cause) != 0 ||
-	    frame_msg_end(msg, &cause) != 0) {
-		log_warning("session %s: bad DONE: %s", run->id,
-		    cause != NULL ? cause : "a second DONE");
-		free(cause);
+	if (run->done || frame_get_bool(msg, "ok", 1, &ok, &why) != 0 ||
+	    frame_get_str(msg, "value", 0, &value, &why) != 0 ||
+	    frame_get_str(msg, "error", 0, &error, &why) != 0 ||
+	    frame_get_str(msg, "traceback", 0, &traceback, &why) != 0 ||
+	    frame_msg_end(msg, &why) != 0) {
+		xasprintf(cause, "bad DONE: %s", why != NULL ? why :
+		    "a second DONE");
+		free(why);
 		free(value);
 		free(error);
 		free(traceback);
@@ -592,21 +594,21 @@ session_ack_done(int ok, const char *cause, void *arg)
 }
 
 static int
-session_on_call(struct session_run *run, struct frame_msg *msg)
+session_on_call(struct session_run *run, struct frame_msg *msg, char **cause)
 {
 	struct call_arg c = { .generation = run->generation };
-	char *name = NULL, *args = NULL, *cause = NULL;
+	char *name = NULL, *args = NULL, *why = NULL;
 	uint64_t seq = 0;
 	int rc = -1;
 
-	if (frame_get_uint(msg, "seq", 1, &seq, &cause) != 0 ||
-	    frame_get_str(msg, "name", 1, &name, &cause) != 0 ||
-	    frame_get_str(msg, "args", 1, &args, &cause) != 0 ||
-	    frame_msg_end(msg, &cause) != 0)
+	if (frame_get_uint(msg, "seq", 1, &seq, &why) != 0 ||
+	    frame_get_str(msg, "name", 1, &name, &why) != 0 ||
+	    frame_get_str(msg, "args", 1, &args, &why) != 0 ||
+	    frame_msg_end(msg, &why) != 0)
 		goto out;
 	if (!run->durable || seq != run->last_seq + 1 ||
 	    run->pending_call != 0 || run->waiting_seq != 0) {
-		xasprintf(&cause, "CALL #%llu out of order (last #%llu)",
+		xasprintf(&why, "CALL #%llu out of order (last #%llu)",
 		    (unsigned long long)seq, (unsigned long long)run->last_seq);
 		goto out;
 	}
@@ -614,40 +616,45 @@ session_on_call(struct session_run *run, struct frame_msg *msg)
 	c.seq = seq;
 	c.name = name;
 	c.args = args;
+	rc = 0;
 	if (store_write(controller->store, session_call_start_write, &c, NULL,
-	    NULL, &cause) != 0)
+	    NULL, &why) != 0) {
+		/* Not the worker's fault: lost, so the session resumes. */
+		log_error("session %s: %s", run->id, why);
+		worker_kill(run->worker, "its call could not be recorded");
 		goto out;
+	}
 	run->last_seq = seq;
 	run->pending_call = seq;
-	rc = 0;
 out:
 	if (rc != 0)
-		log_warning("session %s: bad CALL: %s", run->id, cause);
-	free(cause);
+		xasprintf(cause, "bad CALL: %s", why);
+	free(why);
 	free(name);
 	free(args);
 	return rc;
 }
 
 static int
-session_on_result(struct session_run *run, struct frame_msg *msg)
+session_on_result(struct session_run *run, struct frame_msg *msg,
+    char **cause)
 {
 	struct call_arg *c = xcalloc(1, sizeof *c);
-	char *name = NULL, *summary = NULL, *cause = NULL;
+	char *name = NULL, *summary = NULL, *why = NULL;
 	uint64_t limit = controller->config->workers_max_result_size + 65536;
 	int rc = -1;
 
-	if (frame_get_uint(msg, "seq", 1, &c->seq, &cause) != 0 ||
-	    frame_get_str(msg, "name", 1, &name, &cause) != 0 ||
-	    frame_get_str(msg, "summary", 1, &summary, &cause) != 0 ||
+	if (frame_get_uint(msg, "seq", 1, &c->seq, &why) != 0 ||
+	    frame_get_str(msg, "name", 1, &name, &why) != 0 ||
+	    frame_get_str(msg, "summary", 1, &summary, &why) != 0 ||
 	    frame_get_bin(msg, "value", 0, &c->value, &c->value_len,
-	    &cause) != 0 ||
+	    &why) != 0 ||
 	    frame_get_bin(msg, "error", 0, &c->error, &c->error_len,
-	    &cause) != 0 || frame_msg_end(msg, &cause) != 0)
+	    &why) != 0 || frame_msg_end(msg, &why) != 0)
 		goto out;
 	if (c->seq != run->pending_call || (c->value == NULL) ==
 	    (c->error == NULL) || c->value_len + c->error_len > limit) {
-		xasprintf(&cause, "RESULT #%llu is not the awaited result, or "
+		xasprintf(&why, "RESULT #%llu is not the awaited result, or "
 		    "has not exactly one of value and error, or is too large",
 		    (unsigned long long)c->seq);
 		goto out;
@@ -656,17 +663,22 @@ session_on_result(struct session_run *run, struct frame_msg *msg)
 	c->generation = run->generation;
 	c->name = name;
 	c->summary = summary;
-	if (store_write(controller->store, session_call_complete_write, c,
-	    session_ack_done, c, &cause) != 0)
-		goto out;
-	c = NULL;	/* session_ack_done frees it */
 	rc = 0;
+	if (store_write(controller->store, session_call_complete_write, c,
+	    session_ack_done, c, &why) != 0) {
+		/* Not the worker's fault: lost, so the session resumes. */
+		log_error("session %s: %s", run->id, why);
+		free(c);
+		worker_kill(run->worker, "its result could not be recorded");
+		goto out;
+	}
+	c = NULL;	/* session_ack_done frees it */
 out:
 	if (rc != 0) {
-		log_warning("session %s: bad RESULT: %s", run->id, cause);
+		xasprintf(cause, "bad RESULT: %s", why);
 		free(c);
 	}
-	free(cause);
+	free(why);
 	free(name);
 	free(summary);
 	return rc;
@@ -888,23 +900,24 @@ session_syscall_done(int ok, const char *cause, void *arg)
 }
 
 static int
-session_on_syscall(struct session_run *run, struct frame_msg *msg)
+session_on_syscall(struct session_run *run, struct frame_msg *msg,
+    char **cause)
 {
 	struct syscall_arg *a = xcalloc(1, sizeof *a);
-	char *name = NULL, *cause = NULL;
+	char *name = NULL, *why = NULL;
 	int rc = -1;
 
-	if (frame_get_uint(msg, "seq", 1, &a->ctx.seq, &cause) != 0 ||
-	    frame_get_str(msg, "name", 1, &name, &cause) != 0 ||
-	    frame_get_str(msg, "args", 1, &a->args_text, &cause) != 0 ||
-	    frame_msg_end(msg, &cause) != 0)
+	if (frame_get_uint(msg, "seq", 1, &a->ctx.seq, &why) != 0 ||
+	    frame_get_str(msg, "name", 1, &name, &why) != 0 ||
+	    frame_get_str(msg, "args", 1, &a->args_text, &why) != 0 ||
+	    frame_msg_end(msg, &why) != 0)
 		goto out;
 	/* Not inside json_is_object(): the macro evaluates it twice. */
 	a->ctx.args = json_loads(a->args_text, 0, NULL);
 	if (a->ctx.seq != run->last_seq + 1 || run->pending_call != 0 ||
 	    run->waiting_seq != 0 || (a->def = syscall_find(name)) == NULL ||
 	    !json_is_object(a->ctx.args)) {
-		xasprintf(&cause, "SYSCALL %s #%llu is unknown, out of order or "
+		xasprintf(&why, "SYSCALL %s #%llu is unknown, out of order or "
 		    "has no JSON object of arguments", name,
 		    (unsigned long long)a->ctx.seq);
 		goto out;
@@ -913,20 +926,27 @@ session_on_syscall(struct session_run *run, struct frame_msg *msg)
 	a->generation = run->generation;
 	a->received_at = now_us();
 	if (store_write(controller->store, session_syscall_write, a,
-	    session_syscall_done, a, &cause) != 0)
-		goto out;
+	    session_syscall_done, a, &why) != 0) {
+		/* Not the worker's fault: lost, so the session resumes. */
+		log_error("session %s: %s", run->id, why);
+		worker_kill(run->worker, "its syscall could not be recorded");
+		rc = 0;
+		goto fail;
+	}
 	run->last_seq = a->ctx.seq;
 	a = NULL;
 	rc = 0;
 out:
-	if (rc != 0) {
-		log_warning("session %s: bad SYSCALL: %s", run->id, cause);
+	if (rc != 0)
+		xasprintf(cause, "bad SYSCALL: %s", why);
+fail:
+	if (a != NULL) {
 		json_decref(a->ctx.args);
 		free(a->args_text);
 		free(a->result);
 		free(a);
 	}
-	free(cause);
+	free(why);
 	free(name);
 	return rc;
 }
@@ -1089,12 +1109,16 @@ session_wake_rearm(void)
 }
 
 static int
-session_message(struct worker *w, struct frame_msg *msg, void *arg)
+session_message(struct worker *w, struct frame_msg *msg, void *arg,
+    char **cause)
 {
 	struct session_run *run = arg;
 
-	if (run->done)
+	if (run->done) {
+		xasprintf(cause, "a %s after DONE",
+		    frame_type_name(msg->header.type));
 		return -1;
+	}
 	if (run->stop_reason != NULL && (msg->header.type == FRAME_CALL ||
 	    msg->header.type == FRAME_RESULT ||
 	    msg->header.type == FRAME_SYSCALL)) {
@@ -1104,18 +1128,18 @@ session_message(struct worker *w, struct frame_msg *msg, void *arg)
 	}
 	switch (msg->header.type) {
 	case FRAME_PRINT:
-		return session_on_print(run, msg);
+		return session_on_print(run, msg, cause);
 	case FRAME_DONE:
-		return session_on_done(run, msg);
+		return session_on_done(run, msg, cause);
 	case FRAME_CALL:
-		return session_on_call(run, msg);
+		return session_on_call(run, msg, cause);
 	case FRAME_RESULT:
-		return session_on_result(run, msg);
+		return session_on_result(run, msg, cause);
 	case FRAME_SYSCALL:
-		return session_on_syscall(run, msg);
+		return session_on_syscall(run, msg, cause);
 	default:
-		log_warning("session %s: unexpected %s from its worker",
-		    run->id, frame_type_name(msg->header.type));
+		xasprintf(cause, "unexpected %s from a session worker",
+		    frame_type_name(msg->header.type));
 		return -1;
 	}
 }
@@ -1253,6 +1277,14 @@ session_gone(struct worker *w, int code, int sig, const char *reason,
 		    "(workers.cpu_limit)", reason);
 		session_end(run->id, run->deployment_id, "error", NULL, error,
 		    NULL, NULL);
+	} else if (worker_violated(w)) {
+		/*
+		 * Only code in the session can make the runtime break the
+		 * protocol (it can write to fd 3): running it again would do
+		 * it again, so this is final.
+		 */
+		session_end(run->id, run->deployment_id, "error", NULL,
+		    xstrdup(reason), NULL, NULL);
 	} else if (run->suspended) {
 		if (store_write(controller->store, session_release_write,
 		    run->id, NULL, NULL, &cause) != 0) {
