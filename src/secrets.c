@@ -682,8 +682,9 @@ secrets_key_file_unwrap(const char *path, const char *store_path,
 		xasprintf(cause, "the secrets key file %s is missing, but the "
 		    "store %s holds secrets encrypted under it: restore the "
 		    "file from your backup (mode 0600, owned by the daemon's "
-		    "user), or set [secrets] key_file to where it is", path,
-		    store_path);
+		    "user), or set [secrets] key_file to where it is. If it is "
+		    "lost, so are the secrets: see \"Secrets at rest\" in "
+		    "autokitteh(8)", path, store_path);
 	else
 		xasprintf(cause, "the secrets key file %s does not decrypt "
 		    "the data key of the store %s: it is not the key this "
@@ -698,11 +699,43 @@ out:
 	return rc;
 }
 
+static int
+secure_delete_get(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int value = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA secure_delete", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		value = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return value;
+}
+
+static int
+secure_delete_set(sqlite3 *db, int value, char **cause)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(db, value == 0 ? "PRAGMA secure_delete = OFF" : value
+	    == 1 ? "PRAGMA secure_delete = ON" : "PRAGMA secure_delete = FAST",
+	    NULL, NULL, &err) == SQLITE_OK)
+		return 0;
+	if (cause != NULL)
+		xasprintf(cause, "the store: PRAGMA secure_delete: %s", err);
+	sqlite3_free(err);
+	return -1;
+}
+
 /*
  * Seal what an older store kept in the clear: secret vars and connection
  * vars with no sealed value. secure_delete makes SQLite zero the bytes the
- * cleartext occupied, and the TRUNCATE checkpoint empties the WAL, whose
- * old frames held them too.
+ * cleartext occupied; VACUUM then rebuilds the file, so that no free space
+ * keeps an older copy (freed before, without secure_delete); and the
+ * TRUNCATE checkpoint empties the WAL, whose old frames held them too.
+ * Done once, at the first start after an upgrade.
  */
 static int
 seal_cleartext(sqlite3 *db, char **cause)
@@ -711,10 +744,16 @@ seal_cleartext(sqlite3 *db, char **cause)
 	unsigned char *sealed;
 	size_t len, n = 0;
 	char *aad;
-	int rc;
+	int rc, was;
 
-	if (exec_sql(db, "PRAGMA secure_delete = ON", cause) != 0)
+	/* Put back as it was: SQLite may be built with it on (Debian's is). */
+	if ((was = secure_delete_get(db)) < 0 ||
+	    exec_sql(db, "PRAGMA secure_delete = ON", cause) != 0) {
+		if (was < 0)
+			xasprintf(cause, "the store: PRAGMA secure_delete: %s",
+			    sqlite3_errmsg(db));
 		return -1;
+	}
 	if (exec_sql(db, "BEGIN IMMEDIATE", cause) != 0)
 		goto fail_nobegin;
 	/* One row at a time, never updating under an open scan. */
@@ -760,18 +799,19 @@ seal_cleartext(sqlite3 *db, char **cause)
 	if (exec_sql(db, "COMMIT", cause) != 0)
 		goto fail;
 	if (n > 0) {
-		if (exec_sql(db, "PRAGMA wal_checkpoint(TRUNCATE)", cause) != 0)
+		if (exec_sql(db, "VACUUM", cause) != 0 ||
+		    exec_sql(db, "PRAGMA wal_checkpoint(TRUNCATE)", cause) != 0)
 			goto fail_nobegin;
 		log_notice("secrets: sealed %zu var value(s) that an older "
 		    "autokittehd stored in the clear", n);
 	}
-	return exec_sql(db, "PRAGMA secure_delete = OFF", cause);
+	return secure_delete_set(db, was, cause);
 fail:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(upd);
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 fail_nobegin:
-	sqlite3_exec(db, "PRAGMA secure_delete = OFF", NULL, NULL, NULL);
+	secure_delete_set(db, was, NULL);
 	return -1;
 }
 
