@@ -17,7 +17,8 @@
  * key id are authenticated too: they start the additional data.
  *
  * Only the DEK stays in memory, in a page of its own that is locked
- * (never swapped) and left out of core dumps, and wiped at exit. The
+ * (never swapped), left out of core dumps and of forked children (the
+ * workers), and wiped at exit. The
  * master key is read when needed and wiped at once. Rotating it is in
  * secrets-rotate.c; start-up here finishes or discards a rotation that a
  * crash interrupted (the crash windows are in docs/SECURITY.md).
@@ -437,6 +438,10 @@ keyring_alloc(void)
 		log_info("secrets: cannot keep the key page out of core "
 		    "dumps: %s", strerror(errno));
 #endif
+	/* Not even between fork and exec does a child get a copy. */
+	if (madvise(p, keyring_size, MADV_DONTFORK) == -1)
+		log_info("secrets: cannot keep the key page from forked "
+		    "children: %s", strerror(errno));
 	keyring = p;
 }
 
