@@ -804,6 +804,10 @@ seal_cleartext(sqlite3 *db, char **cause)
 	if (exec_sql(db, "COMMIT", cause) != 0)
 		goto fail;
 	if (n > 0) {
+		notify_status("rewriting the store without its cleartext "
+		    "secrets (VACUUM)");
+		log_notice("secrets: rewriting the store so that no copy of "
+		    "the %zu cleartext value(s) is left (VACUUM; once)", n);
 		if (exec_sql(db, "VACUUM", cause) != 0 ||
 		    exec_sql(db, "PRAGMA wal_checkpoint(TRUNCATE)", cause) != 0)
 			goto fail_nobegin;
