@@ -177,6 +177,10 @@ stop_daemon
 assert_eq 0 "$STOP_STATUS" "autokittehd stops cleanly"
 assert_eq 1 "$(in_store "$M_PLAIN")" "stopped: the plain var's marker IS in the store"
 assert_sealed "stopped"
+for m in "$M_TOKEN" "$M_MSECRET" "$M_CONN"; do
+	grep -q -a -F -- "$m" "$LOG" && fail "the daemon's log holds a secret"
+done
+ok "the daemon's log holds none of the secrets"
 
 # -- refusals: key file open to others, wrong size, missing, wrong key --
 cp -p "$KEY" "$T/key1"
