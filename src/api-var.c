@@ -4,11 +4,15 @@
  * A var's scope is a project id or a connection id (a connection's
  * settings: pat, webhook_secret, base_url...); AutoKitteh also scopes
  * vars to triggers, which we do not yet. Limits are AutoKitteh's: 64 vars per
- * scope, values up to 8,092 bytes (the literal in its code). Secret values
- * are stored and returned as they are; akctl masks them.
+ * scope, values up to 8,092 bytes (the literal in its code).
+ *
+ * Secret vars and connection vars are stored sealed (store-vars.c). Get
+ * answers a secret var's value as "" unless the request says reveal, as
+ * AutoKitteh's VarsService does; sessions always get the values.
  */
 #include "autokittehd.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define VARS_PER_SCOPE		64
@@ -18,7 +22,8 @@
 #define VARS_PER_REQUEST	256
 
 const char *const api_var_set_fields[] = { "vars", NULL };
-const char *const api_var_get_fields[] = { "scope_id", "names", NULL };
+const char *const api_var_get_fields[] = { "scope_id", "names", "reveal",
+    NULL };
 const char *const api_var_delete_fields[] = { "scope_id", "names", NULL };
 
 static const char *const var_msg_fields[] = { "scope_id", "name", "value",
@@ -203,9 +208,10 @@ var_set_write(struct store *s, void *arg, char **cause)
 	size_t i;
 
 	st = store_prepare(s, "INSERT INTO vars (scope_id, name, value, "
-	    "is_secret, description) VALUES (?, ?, ?, ?, ?) ON CONFLICT "
-	    "(scope_id, name) DO UPDATE SET value = excluded.value, is_secret "
-	    "= excluded.is_secret, description = excluded.description");
+	    "is_secret, description, sealed) VALUES (?, ?, ?, ?, ?, ?) ON "
+	    "CONFLICT (scope_id, name) DO UPDATE SET value = excluded.value, "
+	    "is_secret = excluded.is_secret, description = "
+	    "excluded.description, sealed = excluded.sealed");
 	if (st == NULL) {
 		xasprintf(cause, "the store is unavailable");
 		return -1;
@@ -215,16 +221,19 @@ var_set_write(struct store *s, void *arg, char **cause)
 		    "value"));
 		const char *desc = json_string_value(api_object_get(v,
 		    "description"));
+		const char *scope = api_object_string(v, "scope_id");
+		const char *name = api_object_string(v, "name");
+		int secret = json_is_true(api_object_get(v, "is_secret"));
 
 		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, api_object_string(v, "scope_id"), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, api_object_string(v, "name"), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, value != NULL ? value : "", -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, json_is_true(api_object_get(v,
-		    "is_secret")));
+		sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		if (vars_bind_value(st, 3, 6, scope, name, value, secret,
+		    cause) != 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+		sqlite3_bind_int(st, 4, secret);
 		sqlite3_bind_text(st, 5, desc != NULL ? desc : "", -1,
 		    SQLITE_STATIC);
 		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
@@ -261,20 +270,39 @@ api_var_set(struct api_call *call, json_t *req)
 
 /* ---- Get ---- */
 
+/*
+ * The rows of st into list, secret values as "" unless reveal: 0, or -1
+ * with *cause.
+ */
 static int
-var_get_rows(sqlite3_stmt *st, json_t *list)
+var_get_rows(sqlite3_stmt *st, json_t *list, int reveal, char **cause)
 {
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *v = json_pack("{s:s, s:s, s:s, s:b}", "scope_id",
-		    api_column_text(st, 0), "name", api_column_text(st, 1),
-		    "value", api_column_text(st, 2), "is_secret",
-		    sqlite3_column_int(st, 3));
+		const char *scope = api_column_text(st, 0);
+		const char *name = api_column_text(st, 1);
+		int secret = sqlite3_column_int(st, 3) != 0;
+		char *value = NULL;
+		json_t *v;
 
+		if ((!secret || reveal) && (value = vars_column_value(st, 2, 5,
+		    scope, name, cause)) == NULL)
+			return -1;
+		v = json_pack("{s:s, s:s, s:s, s:b}", "scope_id", scope, "name",
+		    name, "value", value != NULL ? value : "", "is_secret",
+		    secret);
+		vars_value_free(value);
+		if (v == NULL) {
+			xasprintf(cause, "var %s of %s is not valid UTF-8",
+			    name, scope);
+			return -1;
+		}
 		api_set_nonempty(v, "description", api_column_text(st, 4));
 		json_array_append_new(list, v);
 	}
+	if (rc != SQLITE_DONE)
+		xasprintf(cause, "cannot read the vars");
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -284,16 +312,18 @@ api_var_get(struct api_call *call, json_t *req)
 	json_t *names = json_object_get(req, "names"), *list, *n;
 	const char *scope;
 	sqlite3_stmt *st;
+	char *cause = NULL;
 	size_t i;
-	int rc = 0;
+	int rc = 0, reveal;
 
 	if (api_string_field(call, req, "scope_id", &scope) != 0 ||
+	    api_bool_field(call, req, "reveal", &reveal) != 0 ||
 	    var_scope_check(call, "scope_id", scope) != 0 ||
 	    var_names_check(call, names) != 0)
 		return;
 	st = store_prepare(call_store(call), "SELECT scope_id, name, value, "
-	    "is_secret, description FROM vars WHERE scope_id = ?1 AND (?2 IS "
-	    "NULL OR name = ?2) ORDER BY name LIMIT ?3");
+	    "is_secret, description, sealed FROM vars WHERE scope_id = ?1 AND "
+	    "(?2 IS NULL OR name = ?2) ORDER BY name LIMIT ?3");
 	if (st == NULL) {
 		api_error(call, CONNECT_INTERNAL, "cannot read the vars");
 		return;
@@ -302,18 +332,19 @@ api_var_get(struct api_call *call, json_t *req)
 	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, VARS_PER_SCOPE);
 	if (json_array_size(names) == 0)
-		rc = var_get_rows(st, list);
+		rc = var_get_rows(st, list, reveal, &cause);
 	json_array_foreach(names, i, n) {
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 2, json_string_value(n), -1,
 		    SQLITE_STATIC);
-		if ((rc = var_get_rows(st, list)) != 0)
+		if ((rc = var_get_rows(st, list, reveal, &cause)) != 0)
 			break;
 	}
 	sqlite3_finalize(st);
 	if (rc != 0) {
 		json_decref(list);
-		api_error(call, CONNECT_INTERNAL, "cannot read the vars");
+		api_error(call, CONNECT_INTERNAL, "%s", cause);
+		free(cause);
 		return;
 	}
 	api_reply(call, json_pack("{s:o}", "vars", list));

@@ -4,7 +4,8 @@
  * Start-up is ordered so that READY means ready: read the config (exit 78
  * on any error), resolve the user, check and lock the data directory, bind
  * the listeners (possibly as root), drop privileges, open the store (quick
- * check, migrations), start accepting, then tell systemd READY=1 (and, when
+ * check, migrations), load the secrets key (exit 78 if the key file is
+ * unsafe or wrong), start accepting, then tell systemd READY=1 (and, when
  * we detached, tell the waiting parent). SIGTERM/SIGINT stop gracefully:
  * STOPPING=1, no new connections, in-flight requests get until
  * http.request_timeout, the last batch commits, the store closes, exit 0.
@@ -176,7 +177,7 @@ static void
 start(struct daemon_state *d)
 {
 	struct privilege priv;
-	char *cause = NULL, *db;
+	char *cause = NULL, *db, *key_file;
 
 	notify_status("starting autokittehd " PACKAGE_VERSION);
 	if (privilege_resolve(d->config.user, &priv, &cause) != 0)
@@ -208,6 +209,11 @@ start(struct daemon_state *d)
 	free(db);
 	if (d->store == NULL)
 		die(1, cause);
+	notify_status("loading the secrets key");
+	key_file = secrets_key_file_path(&d->config);
+	if (secrets_start(d->store, key_file, &cause) != 0)
+		die(EXIT_CONFIG, cause);
+	free(key_file);
 	server_set_store(d->server, d->store);
 
 	d->ctl.base = d->base;
@@ -327,6 +333,7 @@ main(int argc, char **argv)
 	store_flush(d.store);
 	server_free(d.server);
 	store_close(d.store);
+	secrets_stop();
 	for (size_t i = 0; i < nitems(d.signals); i++)
 		event_free(d.signals[i]);
 	if (d.shutdown_ev != NULL)

@@ -48,6 +48,7 @@ struct config {
 	uint64_t	 workers_max_result_size;
 	char		*workers_writable_paths;	/* ':'-separated */
 	uint64_t	 webhooks_sync_timeout_ms;
+	char		*secrets_key_file;	/* "": data_dir/secrets.key */
 };
 
 enum config_type {
@@ -137,6 +138,79 @@ sqlite3_stmt *store_prepare(struct store *, const char *sql);
 int store_finalize(sqlite3_stmt *);
 #define sqlite3_finalize(st) store_finalize(st)
 int store_count(struct store *, const char *sql, int64_t *count);
+
+/* store.c (continued) */
+int store_sync(struct store *, char **cause);	/* committed -> durable */
+
+/* secrets.c: secrets at rest (docs/SECURITY.md). */
+#define SECRETS_KEY_SIZE	32	/* AES-256 */
+#define SECRETS_NONCE_SIZE	12	/* GCM's 96 bits */
+#define SECRETS_TAG_SIZE	16
+#define SECRETS_HEADER_SIZE	(1 + 4 + SECRETS_NONCE_SIZE)
+#define SECRETS_OVERHEAD	(SECRETS_HEADER_SIZE + SECRETS_TAG_SIZE)
+#define SECRETS_PLAIN_MAX	(1 << 20)
+#define SECRETS_DEFAULT_KEY_FILE "secrets.key"	/* in data_dir */
+int secrets_encrypt(const unsigned char key[SECRETS_KEY_SIZE],
+    uint32_t key_id, const char *aad, const void *plain, size_t len,
+    unsigned char **out, size_t *outlen);
+int secrets_decrypt(const unsigned char key[SECRETS_KEY_SIZE],
+    const char *aad, const unsigned char *sealed, size_t len,
+    unsigned char **plain, size_t *plainlen, char **cause);
+int secrets_sealed_key_id(const unsigned char *sealed, size_t len,
+    uint32_t *key_id);
+void secrets_free(void *plain, size_t len);
+int secrets_wrap_dek(const unsigned char kek[SECRETS_KEY_SIZE],
+    const unsigned char dek[SECRETS_KEY_SIZE], uint32_t dek_id,
+    unsigned char **wrapped, size_t *len);
+int secrets_unwrap_dek(const unsigned char kek[SECRETS_KEY_SIZE],
+    const unsigned char *wrapped, size_t len, uint32_t dek_id,
+    unsigned char dek[SECRETS_KEY_SIZE], char **cause);
+int secrets_sync_dir(const char *path, char **cause);
+int secrets_key_file_read(const char *path,
+    unsigned char key[SECRETS_KEY_SIZE], char **cause);	/* 1, 0 absent, -1 */
+int secrets_key_file_create(const char *path,
+    const unsigned char key[SECRETS_KEY_SIZE], char **cause);
+char *secrets_key_file_path(const struct config *);
+int secrets_start(struct store *, const char *key_file, char **cause);
+void secrets_stop(void);
+int secrets_loaded(void);
+const char *secrets_key_file(void);
+uint32_t secrets_dek_id(void);
+unsigned char *secrets_dek(void);
+#define SECRETS_SPARES		3	/* key-sized buffers in locked memory */
+#define SECRETS_SPARE_KEK	2	/* the one secrets_key_file_unwrap uses */
+unsigned char *secrets_spare_key(int which);
+int secrets_key_file_unwrap(const char *path, const char *store_path,
+    uint32_t id, const unsigned char *wrapped, size_t len,
+    unsigned char dek[SECRETS_KEY_SIZE], char **cause);
+void secrets_set_dek(const unsigned char dek[SECRETS_KEY_SIZE], uint32_t id);
+int secrets_dek_row(sqlite3 *, uint32_t *id, unsigned char **wrapped,
+    size_t *len, char **cause);	/* 1 found, 0 none, -1 */
+int secrets_seal(const char *aad, const void *plain, size_t len,
+    unsigned char **out, size_t *outlen, char **cause);
+int secrets_open(const char *aad, const void *sealed, size_t len,
+    unsigned char **plain, size_t *plainlen, char **cause);
+
+/* secrets-rotate.c: a new master key, and optionally a new data key. */
+typedef void (*secrets_rotate_done_fn)(int ok, const char *cause,
+    json_t *result, void *arg);
+int secrets_rotate(struct store *, int data_key, secrets_rotate_done_fn,
+    void *arg, char **cause);
+json_t *secrets_status_json(struct store *, char **cause);
+
+/* store-vars.c: var values, sealed when secret or a connection's. */
+#define VARS_SEALED_WHERE \
+	"(is_secret != 0 OR substr(scope_id, 1, 4) = 'con_')"
+int vars_sealed(const char *scope_id, int is_secret);
+char *vars_aad(const char *scope_id, const char *name);
+int vars_bind_value(sqlite3_stmt *, int value_idx, int sealed_idx,
+    const char *scope_id, const char *name, const char *value, int is_secret,
+    char **cause);
+char *vars_column_value(sqlite3_stmt *, int value_col, int sealed_col,
+    const char *scope_id, const char *name, char **cause);
+void vars_value_free(char *);
+char *vars_get(struct store *, const char *scope_id, const char *name,
+    char **cause);
 
 /* store-migrate.c */
 int store_schema_version(sqlite3 *, int *version);
@@ -263,6 +337,12 @@ void api_system_status(struct api_call *, json_t *);
 void api_system_config(struct api_call *, json_t *);
 extern const char *const api_system_status_fields[];
 extern const char *const api_system_config_fields[];
+
+/* api-secrets.c: SecretsService (our own, like SystemService). */
+void api_secrets_status(struct api_call *, json_t *);
+void api_secrets_rotate(struct api_call *, json_t *);
+extern const char *const api_secrets_status_fields[];
+extern const char *const api_secrets_rotate_fields[];
 
 /* api-token.c */
 void api_token_create(struct api_call *, json_t *);

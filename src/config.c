@@ -70,6 +70,9 @@ static const struct config_option config_options[] = {
 	  OFF(webhooks_max_body_size), NULL, 1, 1ULL << 30, 0 },
 	{ "webhooks", "sync_timeout", CONFIG_DURATION, "30s",
 	  OFF(webhooks_sync_timeout_ms), NULL, 100, 3600 * 1000, 0 },
+	/* Empty: data_dir/secrets.key (secrets_key_file_path()). */
+	{ "secrets", "key_file", CONFIG_PATH, "", OFF(secrets_key_file),
+	  NULL, 0, 4000, 0 },
 };
 #undef OFF
 
@@ -163,6 +166,9 @@ config_set(struct config *cf, const struct config_option *o,
 		free(port);
 		break;
 	case CONFIG_PATH:
+		/* A path whose default is empty may be empty: "derived". */
+		if (*value == '\0' && *o->default_value == '\0')
+			break;
 		if (value[0] != '/') {
 			what = "an absolute path";
 			goto invalid;

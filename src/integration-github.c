@@ -114,22 +114,31 @@ static json_t *
 github_connections(const char *signature, const void *body, size_t len)
 {
 	sqlite3_stmt *st = store_prepare(controller->store, "SELECT "
-	    "c.connection_id, c.project_id, v.value FROM connections c JOIN "
-	    "vars v ON v.scope_id = c.connection_id AND v.name = "
+	    "c.connection_id, c.project_id, v.value, v.sealed FROM connections "
+	    "c JOIN vars v ON v.scope_id = c.connection_id AND v.name = "
 	    "'webhook_secret' WHERE c.integration = 'github' ORDER BY "
 	    "c.created_at, c.connection_id");
 	json_t *found;
+	char *secret, *why = NULL;
 
 	if (st == NULL)
 		return NULL;
 	found = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *secret = (const char *)sqlite3_column_text(st, 2);
+		const char *id = (const char *)sqlite3_column_text(st, 0);
 
+		/* One that cannot be decrypted verifies nothing. */
+		if ((secret = vars_column_value(st, 2, 3, id, "webhook_secret",
+		    &why)) == NULL) {
+			log_error("github: %s", why);
+			free(why);
+			why = NULL;
+			continue;
+		}
 		if (github_signature_valid(signature, body, len, secret))
-			json_array_append_new(found, json_pack("[s, s]",
-			    (const char *)sqlite3_column_text(st, 0),
+			json_array_append_new(found, json_pack("[s, s]", id,
 			    (const char *)sqlite3_column_text(st, 1)));
+		vars_value_free(secret);
 	}
 	sqlite3_finalize(st);
 	return found;
@@ -473,13 +482,13 @@ github_test(const char *connection_id, char **cause)
 	int ok;
 
 	if (pat == NULL || *pat == '\0') {
-		free(pat);
+		vars_value_free(pat);
 		xasprintf(cause, "the connection has no pat var: set it to a "
 		    "GitHub personal access token to call GitHub");
 		return -1;
 	}
 	ok = github_pat_well_formed(pat);
-	free(pat);
+	vars_value_free(pat);
 	if (!ok) {
 		xasprintf(cause, "the pat var does not look like a GitHub "
 		    "token (ghp_..., github_pat_..., or 40 hex digits)");

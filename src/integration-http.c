@@ -31,7 +31,7 @@ http_status(const char *connection_id, char **message)
 		s = CONNECTION_ERROR;
 	} else
 		*message = xstrdup("");
-	free(base);
+	vars_value_free(base);
 	return s;
 }
 

@@ -63,27 +63,16 @@ integration_at(size_t i)
 }
 
 /*
- * The value of the var name scoped to connection_id: a new string, or
- * NULL when it is not set (or the store cannot say).
+ * The value of the var name scoped to connection_id, decrypted: a new
+ * string to free with vars_value_free(), or NULL when it is not set (or
+ * cannot be read; the log says why).
  */
 char *
 integration_var(const char *connection_id, const char *name)
 {
-	sqlite3_stmt *st;
-	char *value = NULL;
-
 	if (controller == NULL || controller->store == NULL)
 		return NULL;
-	st = store_prepare(controller->store, "SELECT value FROM vars WHERE "
-	    "scope_id = ? AND name = ?");
-	if (st == NULL)
-		return NULL;
-	sqlite3_bind_text(st, 1, connection_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-		value = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return value;
+	return vars_get(controller->store, connection_id, name, NULL);
 }
 
 /* Is the var set to a non-empty value? */
@@ -93,7 +82,7 @@ integration_var_set(const char *connection_id, const char *name)
 	char *v = integration_var(connection_id, name);
 	int set = v != NULL && *v != '\0';
 
-	free(v);
+	vars_value_free(v);
 	return set;
 }
 

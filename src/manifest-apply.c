@@ -218,23 +218,53 @@ diff_project(struct diff *d)
 
 /* ---- vars ---- */
 
+/* Set var v of scope (a project or a connection), sealed if it must be. */
+static int
+vars_write(struct diff *d, const char *scope, const struct manifest_var *v,
+    const char *what)
+{
+	sqlite3_stmt *st = store_prepare(d->store, "INSERT INTO vars "
+	    "(scope_id, name, value, is_secret, description, sealed) "
+	    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope_id, name) DO UPDATE "
+	    "SET value = excluded.value, is_secret = excluded.is_secret, "
+	    "description = excluded.description, sealed = excluded.sealed");
+
+	if (st == NULL)
+		return store_failed(d, what);
+	bind_text(st, 1, scope);
+	bind_text(st, 2, v->name);
+	if (vars_bind_value(st, 3, 6, scope, v->name, v->value, v->secret != 0,
+	    d->cause) != 0) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_bind_int(st, 4, v->secret != 0);
+	bind_text(st, 5, v->description);
+	return exec_done(d, st, what);
+}
+
 static int
 var_set(struct diff *d, const struct manifest_var *v)
 {
-	sqlite3_stmt *st = store_prepare(d->store, "INSERT INTO vars "
-	    "(scope_id, name, value, is_secret, description) "
-	    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope_id, name) DO UPDATE "
-	    "SET value = excluded.value, is_secret = excluded.is_secret, "
-	    "description = excluded.description");
+	return vars_write(d, d->project_id, v, "set a var");
+}
 
-	if (st == NULL)
-		return store_failed(d, "set a var");
-	bind_text(st, 1, d->project_id);
-	bind_text(st, 2, v->name);
-	bind_text(st, 3, v->value);
-	sqlite3_bind_int(st, 4, v->secret != 0);
-	bind_text(st, 5, v->description);
-	return exec_done(d, st, "set a var");
+/*
+ * Does the value of the row of st (value column, sealed column) differ
+ * from want? 1 or 0, or -1 with *d->cause when it cannot be decrypted.
+ */
+static int
+var_value_differs(struct diff *d, sqlite3_stmt *st, const char *scope,
+    const char *name, const char *want)
+{
+	char *value = vars_column_value(st, 0, 3, scope, name, d->cause);
+	int differs;
+
+	if (value == NULL)
+		return -1;
+	differs = strcmp(value, want) != 0;
+	vars_value_free(value);
+	return differs;
 }
 
 /* "" when v matches the stored var, else what differs. */
@@ -246,20 +276,24 @@ var_changes(struct diff *d, const struct manifest_var *v, char *out,
 	int rc;
 
 	snprintf(out, size, "new");
-	st = store_prepare(d->store, "SELECT value, is_secret, description "
-	    "FROM vars WHERE scope_id = ? AND name = ?");
+	st = store_prepare(d->store, "SELECT value, is_secret, description, "
+	    "sealed FROM vars WHERE scope_id = ? AND name = ?");
 	if (st == NULL)
 		return store_failed(d, "read the vars");
 	bind_text(st, 1, d->project_id);
 	bind_text(st, 2, v->name);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int value = strcmp((const char *)sqlite3_column_text(st, 0),
-		    v->value) != 0;
+		int value = var_value_differs(d, st, d->project_id, v->name,
+		    v->value);
 		int secret = (sqlite3_column_int(st, 1) != 0) !=
 		    (v->secret != 0);
 		int description = strcmp((const char *)sqlite3_column_text(st,
 		    2), v->description) != 0;
 
+		if (value < 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
 		snprintf(out, size, "%s%s%s%s%s%s", value ? "value" : "",
 		    value && (secret || description) ? ", " : "",
 		    secret ? "secret flag" : "",
@@ -453,20 +487,23 @@ cvar_changes(struct diff *d, const char *scope, const struct manifest_var *v,
 	snprintf(out, size, "new");
 	if (*scope == '\0')
 		return 0;
-	st = store_prepare(d->store, "SELECT value, is_secret, description "
-	    "FROM vars WHERE scope_id = ? AND name = ?");
+	st = store_prepare(d->store, "SELECT value, is_secret, description, "
+	    "sealed FROM vars WHERE scope_id = ? AND name = ?");
 	if (st == NULL)
 		return store_failed(d, "read the vars");
 	bind_text(st, 1, scope);
 	bind_text(st, 2, v->name);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int value = strcmp((const char *)sqlite3_column_text(st, 0),
-		    v->value) != 0;
+		int value = var_value_differs(d, st, scope, v->name, v->value);
 		int secret = (sqlite3_column_int(st, 1) != 0) !=
 		    (v->secret != 0);
 		int description = strcmp((const char *)sqlite3_column_text(st,
 		    2), v->description) != 0;
 
+		if (value < 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
 		*out = '\0';
 		changed(out, size, value, "value");
 		changed(out, size, secret, "secret flag");
@@ -484,20 +521,7 @@ cvar_changes(struct diff *d, const char *scope, const struct manifest_var *v,
 static int
 cvar_set(struct diff *d, const char *scope, const struct manifest_var *v)
 {
-	sqlite3_stmt *st = store_prepare(d->store, "INSERT INTO vars "
-	    "(scope_id, name, value, is_secret, description) "
-	    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope_id, name) DO UPDATE "
-	    "SET value = excluded.value, is_secret = excluded.is_secret, "
-	    "description = excluded.description");
-
-	if (st == NULL)
-		return store_failed(d, "set a connection var");
-	bind_text(st, 1, scope);
-	bind_text(st, 2, v->name);
-	bind_text(st, 3, v->value);
-	sqlite3_bind_int(st, 4, v->secret != 0);
-	bind_text(st, 5, v->description);
-	return exec_done(d, st, "set a connection var");
+	return vars_write(d, scope, v, "set a connection var");
 }
 
 /*

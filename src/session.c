@@ -1309,27 +1309,53 @@ session_timeout_cb(evutil_socket_t fd, short events, void *arg)
 
 /* ---- starting ---- */
 
+/* env[key] = the value of the var of the current row of st, decrypted. */
+static int
+env_set_var(json_t *env, const char *key, sqlite3_stmt *st, int value_col,
+    int sealed_col, const char *scope, const char *name, char **cause)
+{
+	char *value = vars_column_value(st, value_col, sealed_col, scope, name,
+	    cause);
+	json_t *s;
+
+	if (value == NULL)
+		return -1;
+	s = json_string(value);
+	vars_value_free(value);
+	if (s == NULL) {
+		xasprintf(cause, "var %s of %s is not valid UTF-8", name, scope);
+		return -1;
+	}
+	json_object_set_new(env, key, s);
+	return 0;
+}
+
 /*
  * env: project vars, <trigger>__webhook_url for its webhooks, then each
  * connection's vars as <conn>__<key> and its id as <conn>__connection_id.
+ * Sealed values are decrypted here: a session gets its secrets. NULL with
+ * *cause when one cannot be decrypted (the session then fails, rather
+ * than run without it).
  */
-static void
-pack_env(struct frame_builder *fb, const char *project_id)
+static json_t *
+session_env(const char *project_id, char **cause)
 {
 	sqlite3_stmt *st;
 	char *base = public_base_url(controller->config);
 	json_t *env = json_object();
-	const char *k;
-	json_t *v;
+	int rc = 0;
 
-	st = store_prepare(controller->store, "SELECT name, value FROM vars "
-	    "WHERE scope_id = ?");
+	st = store_prepare(controller->store, "SELECT name, value, sealed "
+	    "FROM vars WHERE scope_id = ?");
 	if (st != NULL) {
 		sqlite3_bind_text(st, 1, project_id, -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			json_object_set_new(env, (const char *)
-			    sqlite3_column_text(st, 0), json_string((const char *)
-			    sqlite3_column_text(st, 1)));
+		while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+			const char *name = (const char *)sqlite3_column_text(st,
+			    0);
+
+			rc = env_set_var(env, name, st, 1, 2, project_id, name,
+			    cause);
+		}
 		sqlite3_finalize(st);
 	}
 	st = store_prepare(controller->store, "SELECT name, webhook_slug "
@@ -1351,35 +1377,48 @@ pack_env(struct frame_builder *fb, const char *project_id)
 	}
 	/* Connections: <conn>__<key> for each var, <conn>__connection_id. */
 	st = store_prepare(controller->store, "SELECT c.name, c.connection_id, "
-	    "v.name, v.value FROM connections c LEFT JOIN vars v ON "
+	    "v.name, v.value, v.sealed FROM connections c LEFT JOIN vars v ON "
 	    "v.scope_id = c.connection_id WHERE c.project_id = ?");
 	if (st != NULL) {
 		sqlite3_bind_text(st, 1, project_id, -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
 			const char *conn = (const char *)sqlite3_column_text(st,
 			    0);
+			const char *id = (const char *)sqlite3_column_text(st,
+			    1);
+			const char *name = (const char *)sqlite3_column_text(st,
+			    2);
 			char *key;
 
 			xasprintf(&key, "%s__connection_id", conn);
-			json_object_set_new(env, key, json_string((const char *)
-			    sqlite3_column_text(st, 1)));
+			json_object_set_new(env, key, json_string(id));
 			free(key);
-			if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+			if (name == NULL)
 				continue;
-			xasprintf(&key, "%s__%s", conn,
-			    sqlite3_column_text(st, 2));
-			json_object_set_new(env, key, json_string((const char *)
-			    sqlite3_column_text(st, 3)));
+			xasprintf(&key, "%s__%s", conn, name);
+			rc = env_set_var(env, key, st, 3, 4, id, name, cause);
 			free(key);
 		}
 		sqlite3_finalize(st);
 	}
+	free(base);
+	if (rc != 0) {
+		json_decref(env);
+		return NULL;
+	}
+	return env;
+}
+
+static void
+pack_env(struct frame_builder *fb, json_t *env)
+{
+	const char *k;
+	json_t *v;
+
 	frame_pack_key(fb, "env");
 	msgpack_pack_map(&fb->pk, json_object_size(env));
 	json_object_foreach(env, k, v)
 		frame_pack_str(fb, k, json_string_value(v));
-	json_decref(env);
-	free(base);
 }
 
 /* The event as the worker gets it: {data, event_id, event_type, session_id}. */
@@ -1486,6 +1525,7 @@ session_start_one(const char *id)
 	const uint8_t *frame;
 	char *cause = NULL, *event, *project_id = NULL, *entry = NULL,
 	    *event_id = NULL;
+	json_t *env;
 	size_t len;
 	uint64_t ms;
 
@@ -1523,6 +1563,15 @@ session_start_one(const char *id)
 		session_run_free(run);
 		return -1;
 	}
+	env = session_env((const char *)sqlite3_column_text(st, 0), &cause);
+	if (env == NULL) {
+		sqlite3_finalize(st);
+		log_error("session %s: %s", id, cause);
+		session_end(id, run->deployment_id, "error", NULL, cause, NULL,
+		    NULL);
+		session_run_free(run);
+		return -1;
+	}
 	project_id = xstrdup((const char *)sqlite3_column_text(st, 0));
 	entry = xstrdup((const char *)sqlite3_column_text(st, 2));
 	if (sqlite3_column_text(st, 3) != NULL)
@@ -1535,7 +1584,8 @@ session_start_one(const char *id)
 	    (size_t)sqlite3_column_bytes(st, 4));
 	frame_pack_str(&fb, "entrypoint", entry);
 	frame_pack_str(&fb, "event", event);
-	pack_env(&fb, project_id);
+	pack_env(&fb, env);
+	json_decref(env);
 	sqlite3_finalize(st);
 	frame_pack_bool(&fb, "durable", run->durable);
 	frame_pack_uint(&fb, "max_result_size",

@@ -217,6 +217,20 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX schedule_state_by_next ON schedule_state(next_at) "
 	"WHERE next_at IS NOT NULL;",
+
+	/*
+	 * 7: secrets at rest (secrets.c): the data key, wrapped by the master
+	 * key of [secrets] key_file, and each sealed var's AES-256-GCM value
+	 * (its value column is then ''). Vars that an older autokittehd kept
+	 * in the clear are sealed at the first start, once the key is loaded.
+	 */
+	"CREATE TABLE secret_keys ("
+	"  key_id INTEGER PRIMARY KEY,"
+	"  wrapped BLOB NOT NULL,"		/* sealed by the master key */
+	"  created_at INTEGER NOT NULL,"		/* the data key made */
+	"  wrapped_at INTEGER NOT NULL"		/* last master key rotation */
+	");"
+	"ALTER TABLE vars ADD COLUMN sealed BLOB;",
 };
 
 int

@@ -16,7 +16,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /*
  * Prepared statements are cached by their SQL text: an activity runs about
@@ -241,6 +243,46 @@ store_stats(struct store *s, struct store_stats *stats)
 	stats->wal_size_bytes = file_size(wal);
 	free(wal);
 	return store_schema_version(s->db, &stats->schema_version);
+}
+
+static int
+fsync_path(const char *path, char **cause)
+{
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		xasprintf(cause, "cannot open %s to sync it: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fsync(fd) == -1) {
+		xasprintf(cause, "cannot sync %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	close(fd);
+	return rc;
+}
+
+/*
+ * Make what has committed durable now, whatever synchronous says: with
+ * NORMAL a WAL commit is written but not synced. fsync reaches the pages
+ * SQLite wrote through its own descriptors. For the rare step that must
+ * not be undone by a power cut, such as a key rotation (secrets-rotate.c).
+ */
+int
+store_sync(struct store *s, char **cause)
+{
+	char *wal;
+	int rc;
+
+	xasprintf(&wal, "%s-wal", s->path);
+	rc = fsync_path(wal, cause);
+	free(wal);
+	if (rc == 0)
+		rc = fsync_path(s->path, cause);
+	return rc;
 }
 
 static size_t

@@ -56,6 +56,7 @@ static const struct ctl_command *const ctl_commands[] = {
 	&ctl_version_command,
 	&ctl_config_command,
 	&ctl_token_command,
+	&ctl_secrets_command,
 	&ctl_deploy_command,
 	&ctl_manifest_command,
 	&ctl_project_command,

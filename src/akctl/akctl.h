@@ -177,6 +177,9 @@ extern const struct ctl_command ctl_config_command;
 /* ctl-token.c */
 extern const struct ctl_command ctl_token_command;
 
+/* ctl-secrets.c */
+extern const struct ctl_command ctl_secrets_command;
+
 /* ctl-manifest.c */
 extern const struct ctl_command ctl_manifest_command;
 char	*ctl_manifest_read(struct ctl_context *, const char *path);

@@ -3,7 +3,9 @@
  * (VarsService). Sessions see them as environment variables.
  *
  * Secret values are masked in what akctl prints, as text and as JSON,
- * unless --reveal is given: a terminal's scrollback is not a vault.
+ * unless --reveal is given: a terminal's scrollback is not a vault. The
+ * daemon itself answers them as "" unless the request says reveal (as
+ * AutoKitteh's VarsService does), so without --reveal they never leave it.
  */
 #include "akctl.h"
 
@@ -232,6 +234,8 @@ ctl_var_get_exec(struct ctl_context *ctx, int argc, char **argv)
 
 	if ((ret = ctl_var_request(ctx, argc, argv, &request)) != 0)
 		return ret;
+	if (ctl_flag_value(ctx, "reveal") != NULL)
+		json_object_set_new(request, "reveal", json_true());
 	ret = ctl_call(ctx, CTL_VARS_GET, request, &answer);
 	json_decref(request);
 	if (ret != 0)

@@ -129,7 +129,7 @@ START_TEST(option_table)
 		n++;
 	}
 	ck_assert_uint_eq(n, config_option_count());
-	ck_assert_uint_eq(n, 21);
+	ck_assert_uint_eq(n, 22);
 	ck_assert_ptr_null(config_option_at(n));
 	ck_assert_ptr_null(config_option_at((size_t)-1));
 }
@@ -436,10 +436,37 @@ START_TEST(value_errors)
 		{ "[http]\nmax_connections = 1000001\n",
 		  "test.conf:2: http.max_connections = 1000001 is out of range: "
 		  "it must be between 1 and 1000000" },
+		{ "[secrets]\nkey_file = secrets.key\n",
+		  "test.conf:2: invalid value \"secrets.key\" for "
+		  "secrets.key_file: expected an absolute path" },
+		/* Only a path whose default is empty may be empty. */
+		{ "[server]\ndata_dir = \"\"\n",
+		  "test.conf:2: invalid value \"\" for server.data_dir: expected "
+		  "an absolute path" },
 	};
 
 	for (size_t i = 0; i < nitems(cases); i++)
 		assert_error(cases[i].text, cases[i].want);
+}
+END_TEST
+
+/* [secrets] key_file: empty (data_dir/secrets.key) or absolute. */
+START_TEST(secrets_key_file_option)
+{
+	struct config cf;
+	char *cause = NULL;
+	const char *text = "[secrets]\nkey_file = /etc/autokitteh/master.key\n";
+
+	config_init(&cf);
+	assert_value(&cf, "secrets", "key_file", "");
+	ck_assert_int_eq(config_parse(&cf, "test.conf", text, strlen(text),
+	    &cause), 0);
+	assert_value(&cf, "secrets", "key_file", "/etc/autokitteh/master.key");
+	text = "[secrets]\nkey_file =\n";
+	ck_assert_int_eq(config_parse(&cf, "again.conf", text, strlen(text),
+	    &cause), 0);
+	assert_value(&cf, "secrets", "key_file", "");
+	config_free(&cf);
 }
 END_TEST
 
@@ -694,6 +721,7 @@ config_suite(void)
 	tcase_add_test(tc, path_lists);
 	tcase_add_test(tc, nul_byte);
 	tcase_add_test(tc, value_errors);
+	tcase_add_test(tc, secrets_key_file_option);
 	tcase_add_test(tc, path_length);
 	tcase_add_test(tc, failed_parse_state);
 	tcase_add_test(tc, split_address);

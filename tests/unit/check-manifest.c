@@ -975,6 +975,11 @@ store_setup(void)
 	store = store_open(path, STORE_SYNC_FULL, base, &cause);
 	ck_assert_msg(store != NULL, "store_open: %s", cause);
 	free(path);
+	/* Secret vars and connection vars are sealed with its data key. */
+	xasprintf(&path, "%s/secrets.key", tmpdir);
+	ck_assert_msg(secrets_start(store, path, &cause) == 0,
+	    "secrets_start: %s", cause);
+	free(path);
 }
 
 static void
@@ -984,6 +989,7 @@ store_teardown(void)
 
 	store_close(store);
 	store = NULL;
+	secrets_stop();
 	event_base_free(base);
 	base = NULL;
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
@@ -1226,6 +1232,7 @@ END_TEST
 START_TEST(apply_vars)
 {
 	json_t *actions;
+	char *project_id, *value;
 
 	json_decref(apply_ok(hello, NULL));
 
@@ -1234,7 +1241,7 @@ START_TEST(apply_vars)
 	    "  - {name: GREETING, value: hello}\n"
 	    "  - {name: TOKEN, value: s3cret, secret: true}\n"
 	    "  triggers:\n  - {name: hook, webhook: {}, "
-	    "call: program.py:on_hook}\n", NULL);
+	    "call: program.py:on_hook}\n", &project_id);
 	ck_assert_uint_eq(json_array_size(actions), 2);
 	action_is(actions, 0, "set_var", "var hello/GREETING",
 	    "set var GREETING of project hello: value changed");
@@ -1243,8 +1250,14 @@ START_TEST(apply_vars)
 	json_decref(actions);
 	ck_assert_int_eq(query_int("SELECT count(*) FROM vars WHERE name = "
 	    "'GREETING' AND value = 'hello'"), 1);
+	/* The secret is stored sealed (store-vars.c), not as it is. */
 	ck_assert_int_eq(query_int("SELECT count(*) FROM vars WHERE name = "
-	    "'TOKEN' AND value = 's3cret' AND is_secret = 1"), 1);
+	    "'TOKEN' AND value = '' AND sealed IS NOT NULL AND is_secret = 1"),
+	    1);
+	value = vars_get(store, project_id, "TOKEN", NULL);
+	ck_assert_str_eq(value, "s3cret");
+	vars_value_free(value);
+	free(project_id);
 
 	/* Secret flag and description; GREETING removed. */
 	actions = apply_ok("version: v1\nproject:\n  name: hello\n  vars:\n"
@@ -1261,6 +1274,9 @@ START_TEST(apply_vars)
 	ck_assert_int_eq(query_int("SELECT count(*) FROM vars"), 1);
 	ck_assert_int_eq(query_int("SELECT count(*) FROM vars WHERE name = "
 	    "'TOKEN' AND is_secret = 0 AND description = 'the API token'"), 1);
+	/* No longer secret: as it is. */
+	ck_assert_int_eq(query_int("SELECT count(*) FROM vars WHERE name = "
+	    "'TOKEN' AND value = 's3cret' AND sealed IS NULL"), 1);
 
 	/* A second project's vars are its own. */
 	json_decref(apply_ok("version: v2\nproject:\n  name: other\n  vars:\n"
