@@ -12,9 +12,11 @@
  *    fork, vfork and exec are denied, so os.fork(), os.system() and
  *    subprocess fail with PermissionError: a session is one Python process
  *    that runs nothing else (no fork bombs, no setuid binaries, no tools
- *    outside the sandbox's view). clone3 fails with ENOSYS, which makes
- *    glibc's pthread_create fall back to clone, whose flags we can check
- *    (clone3 passes them in memory, out of the filter's reach).
+ *    outside the sandbox's view). These are not logged (see below), but
+ *    fork(2) itself, which glibc never uses, and exec are. clone3 fails
+ *    with ENOSYS, which makes glibc's pthread_create fall back to clone,
+ *    whose flags we can check (clone3 passes them in memory, out of the
+ *    filter's reach).
  *  - kill and tgkill only to the worker itself (or its own process
  *    group: setsid made it a group of one), prlimit64 and the
  *    sched_*affinity/param calls only on itself. A worker may share its
@@ -30,7 +32,8 @@
  *    socketpair stays (asyncio's self-pipe). glibc tries AF_UNIX on every
  *    name lookup (nscd), so this one is denied without a log line.
  *  - prctl only for the harmless get/set-name and query options.
- *  - rt_sigaction for every signal but SIGSYS, whose handler is ours.
+ *  - rt_sigaction for every signal but SIGSYS, whose handler (ours) may
+ *    only be read.
  *
  * Not allowed, among others: ptrace, process_vm_readv/writev, mount and
  * the new mount API, unshare, setns, bpf, io_uring (its operations bypass
@@ -44,8 +47,11 @@
  * stderr, the daemon's log ("seccomp: denied ptrace(0x10, 0x1f4)"), and
  * makes the call return -EPERM. The first SECCOMP_LOG_MAX denials are
  * logged, then one line says the rest are not. User code cannot take the
- * handler away (rt_sigaction(SIGSYS) is denied; ignoring or blocking a
- * trapped SIGSYS makes the kernel kill the process).
+ * handler away (rt_sigaction(SIGSYS) may only read it). A thread that
+ * blocks SIGSYS and makes a denied call is killed by the kernel, which is
+ * why the calls that are routinely made with all signals blocked fail
+ * with a plain EPERM instead: making a process (clone without
+ * CLONE_THREAD, vfork), and clone3.
  *
  * Foreign ABIs are killed: seccomp_init sets up the native arch only, and
  * SCMP_FLTATR_ACT_BADARCH kills a process that makes an i386 (int 0x80)
@@ -361,8 +367,9 @@ seccomp_rules(scmp_filter_ctx ctx, char **cause)
 	cmp[0] = CMP_LOW32(0, group);
 	if (seccomp_add(ctx, SCMP_ACT_ALLOW, "kill", 1, cmp, cause) != 0)
 		return -1;
-	/* Every handler but SIGSYS's (the full 64 bits are compared: the
-	 * kernel truncates the signal number to an int). */
+	/* Every handler but SIGSYS's, which may only be read (the signal
+	 * module reads every handler when it is imported). The full 64 bits
+	 * are compared: the kernel truncates the number to an int. */
 	for (sig = 1; sig < _NSIG; sig++) {
 		if (sig == SIGSYS)
 			continue;
@@ -371,11 +378,30 @@ seccomp_rules(scmp_filter_ctx ctx, char **cause)
 		    cause) != 0)
 			return -1;
 	}
+	cmp[0] = SCMP_A0(SCMP_CMP_EQ, SIGSYS);
+	cmp[1] = SCMP_A1(SCMP_CMP_EQ, 0);
+	if (seccomp_add(ctx, SCMP_ACT_ALLOW, "rt_sigaction", 2, cmp,
+	    cause) != 0)
+		return -1;
 
-	/* Threads, not processes; clone3 makes glibc fall back to clone. */
+	/*
+	 * Threads, not processes; clone3 makes glibc fall back to clone.
+	 * Python makes processes (subprocess, posix_spawn, and its fork
+	 * fallback) with every signal blocked, and a trap then kills the
+	 * worker: so a clone without CLONE_THREAD, and vfork, fail with EPERM
+	 * directly, unlogged (the session sees a PermissionError). A thread
+	 * clone with namespace flags traps as usual.
+	 */
 	cmp[0] = (struct scmp_arg_cmp){ 0, SCMP_CMP_MASKED_EQ, clone_checked,
 	    CLONE_THREAD };
-	if (seccomp_add(ctx, SCMP_ACT_ALLOW, "clone", 1, cmp, cause) != 0 ||
+	if (seccomp_add(ctx, SCMP_ACT_ALLOW, "clone", 1, cmp, cause) != 0)
+		return -1;
+	cmp[0] = (struct scmp_arg_cmp){ 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD,
+	    0 };
+	if (seccomp_add(ctx, SCMP_ACT_ERRNO(EPERM), "clone", 1, cmp,
+	    cause) != 0 ||
+	    seccomp_add(ctx, SCMP_ACT_ERRNO(EPERM), "vfork", 0, NULL,
+	    cause) != 0 ||
 	    seccomp_add(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL,
 	    cause) != 0)
 		return -1;
