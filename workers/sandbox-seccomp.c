@@ -32,6 +32,11 @@
  *    socketpair stays (asyncio's self-pipe). glibc tries AF_UNIX on every
  *    name lookup (nscd), so this one is denied without a log line.
  *  - prctl only for the harmless get/set-name and query options.
+ *  - chmod and chown only through a descriptor (fchmod, fchown): Landlock
+ *    does not cover changing a file's mode or owner by path, and a worker
+ *    that shares the daemon's uid could otherwise chmod the database or
+ *    the key file. os.chmod(path) and shutil.copy (which copies the mode)
+ *    fail with PermissionError; os.fchmod and shutil.copyfile work.
  *  - rt_sigaction for every signal but SIGSYS, whose handler (ours) may
  *    only be read.
  *
@@ -39,8 +44,8 @@
  * the new mount API, unshare, setns, bpf, io_uring (its operations bypass
  * seccomp), keyctl and friends, perf_event_open, userfaultfd, pidfd_*,
  * kcmp, kexec and modules, SysV IPC and POSIX message queues, setuid and
- * friends, chroot, setxattr, personality, the clock setters, seccomp and
- * landlock themselves.
+ * friends, chroot, setxattr (not covered by Landlock either),
+ * personality, the clock setters, seccomp and landlock themselves.
  *
  * A denied call fails with EPERM (PermissionError in Python) and is
  * logged: the filter traps (SIGSYS), and our handler writes one line to
@@ -147,8 +152,8 @@ static const char *const seccomp_allowed[] = {
 	"faccessat2", "getdents", "getdents64", "getcwd", "chdir", "fchdir",
 	"readlink", "readlinkat", "mkdir", "mkdirat", "rmdir", "unlink",
 	"unlinkat", "rename", "renameat", "renameat2", "link", "linkat",
-	"symlink", "symlinkat", "mknod", "mknodat", "truncate", "chmod",
-	"fchmod", "fchmodat", "fchown", "umask", "utime", "utimes",
+	"symlink", "symlinkat", "mknod", "mknodat", "truncate", "fchmod",
+	"fchown", "umask", "utime", "utimes",
 	"utimensat", "futimesat", "getxattr", "lgetxattr", "fgetxattr",
 	"listxattr", "llistxattr", "flistxattr",
 	/* sockets (socket below) */

@@ -25,6 +25,32 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 need_jq
 
+# The daemon runs as an unprivileged user, as in production (systemd
+# starts it as user autokitteh): its workers then share its uid, and only
+# Landlock and seccomp stand between a session and the daemon's files and
+# processes. Run as root, the tests start it as root with server.user =
+# nobody (AK_ESCAPE_USER picks another user; AK_ESCAPE_USER=root keeps
+# root, where each worker also gets a uid of its own; tests/e2e/sandbox.sh
+# covers that case). Run as another user, the daemon runs as that user.
+if [ "$(id -u)" = 0 ] && [ -z "${AK_ESCAPE_USER:-}" ]; then
+	AK_ESCAPE_USER=nobody
+	if ! command -v runuser >/dev/null 2>&1 ||
+	    ! runuser -u nobody -- test -x "$top_builddir/autokitteh-worker" ||
+	    ! runuser -u nobody -- test -r "$AUTOKITTEH_PYTHONPATH/ak_runner.py"
+	then
+		echo "# user nobody cannot run the build here: the daemon runs as root"
+		AK_ESCAPE_USER=root
+	fi
+fi
+if [ -n "${AK_ESCAPE_USER:-}" ] && [ "$AK_ESCAPE_USER" != root ]; then
+	[ "$(id -u)" = 0 ] || skip "AK_ESCAPE_USER needs root"
+	RUN_USER=$AK_ESCAPE_USER
+	chmod 0755 "$T"
+	mkdir -p "$DATA"
+	chown "$RUN_USER" "$DATA"
+	chmod 0700 "$DATA"
+fi
+
 P=$T/escape
 mkdir -p "$P"
 : >"$P/attempt.py"
@@ -153,6 +179,10 @@ EOF
 escape_deploy() {
 	pick_port
 	write_config
+	if [ "$RUN_USER" != "$(id -un)" ]; then
+		start_notify
+		chmod 0666 "$NOTIFY_SOCK"
+	fi
 	start_daemon
 	{
 		escape_prelude
