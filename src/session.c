@@ -1285,6 +1285,13 @@ session_gone(struct worker *w, int code, int sig, const char *reason,
 		 */
 		session_end(run->id, run->deployment_id, "error", NULL,
 		    xstrdup(reason), NULL, NULL);
+	} else if (sig == SIGSYS || sig == SIGXFSZ) {
+		/* The sandbox stopped it; it would do the same again. */
+		xasprintf(&error, "%s: %s", reason, sig == SIGSYS ?
+		    "the sandbox forbids a system call the session made" :
+		    "the session wrote past the file size limit");
+		session_end(run->id, run->deployment_id, "error", NULL, error,
+		    NULL, NULL);
 	} else if (run->suspended) {
 		if (store_write(controller->store, session_release_write,
 		    run->id, NULL, NULL, &cause) != 0) {

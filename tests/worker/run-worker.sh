@@ -299,7 +299,13 @@ check "non-durable: done" 'DONE ok=true'
 # The controller dies (SIGKILL) while a session runs: everything goes.
 "$D" "$W" "$P" "$progs/hello" program.py:sleep >"$out" 2>&1 &
 dpid=$!
-sleep 1
+# Wait for the worker's HELLO (exec and Python's start-up take a while on
+# a loaded machine).
+for i in $(seq 1 200); do
+	grep -q '^worker HELLO' "$out" && break
+	sleep 0.1
+done
+sleep 0.2
 zpid=$(sed -n 's/^zygote HELLO.* pid=\([0-9]*\)$/\1/p' "$out")
 wpid=$(sed -n 's/^worker HELLO.* pid=\([0-9]*\)$/\1/p' "$out" | tail -1)
 kill -9 "$dpid"; wait "$dpid" 2>/dev/null
