@@ -24,7 +24,7 @@
 
 #include <msgpack.h>
 
-#define FRAME_VERSION		3
+#define FRAME_VERSION		4
 #define FRAME_HEADER_SIZE	12
 #define FRAME_MAX_DEPTH		32
 #define FRAME_DEFAULT_LIMIT	(16u * 1024 * 1024)
@@ -55,6 +55,22 @@ enum frame_type {
 };
 
 const char *frame_type_name(uint16_t type);
+
+/*
+ * SPAWN's `sandbox` field (version 4): which optional mechanisms the
+ * controller found working on this host (src/sandbox-probe.c) and asks the
+ * worker to apply. A worker that cannot apply a requested one exits before
+ * running user code; one not requested is skipped.
+ */
+#define FRAME_SANDBOX_USERNS	0x0001u	/* user namespace */
+#define FRAME_SANDBOX_PIDNS	0x0002u	/* PID namespace and a private /proc */
+#define FRAME_SANDBOX_MOUNTNS	0x0004u	/* mount namespace, sensitive dirs hidden */
+#define FRAME_SANDBOX_IPCNS	0x0008u	/* IPC namespace */
+#define FRAME_SANDBOX_UTSNS	0x0010u	/* UTS namespace (own hostname) */
+#define FRAME_SANDBOX_NETNS	0x0020u	/* network namespace, loopback only */
+#define FRAME_SANDBOX_TMPFS	0x0040u	/* the temp dir is a size-limited tmpfs */
+#define FRAME_SANDBOX_LANDLOCK	0x0080u	/* Landlock file system rules */
+#define FRAME_SANDBOX_SECCOMP	0x0100u	/* the seccomp filter */
 
 struct frame_header {
 	uint32_t	length;

@@ -226,6 +226,8 @@ start(struct daemon_state *d)
 	sched_start();
 	notify_status("starting the worker pool");
 	d->pool = pool_new(d->base, &d->config);
+	if (pool_probe_sandbox(d->pool, &cause) != 0)
+		die(EXIT_CONFIG, cause);
 	if (pool_start(d->pool, &cause) != 0)
 		die(1, cause);
 	d->ctl.pool = d->pool;

@@ -24,6 +24,8 @@
 
 /* config.c */
 enum store_sync { STORE_SYNC_FULL, STORE_SYNC_NORMAL };
+enum workers_sandbox { WORKERS_SANDBOX_BEST_EFFORT, WORKERS_SANDBOX_STRICT };
+enum workers_network { WORKERS_NETWORK_ON, WORKERS_NETWORK_OFF };
 
 struct config {
 	char		*file;		/* the file read; NULL: defaults only */
@@ -47,6 +49,10 @@ struct config {
 	uint64_t	 workers_evict_after_ms;
 	uint64_t	 workers_max_result_size;
 	char		*workers_writable_paths;	/* ':'-separated */
+	int		 workers_sandbox;	/* enum workers_sandbox */
+	int		 workers_network;	/* enum workers_network */
+	uint64_t	 workers_tmp_size;	/* the temp dir's tmpfs */
+	uint64_t	 workers_pids_max;	/* tasks per session */
 	uint64_t	 webhooks_sync_timeout_ms;
 	char		*secrets_key_file;	/* "": data_dir/secrets.key */
 };
@@ -477,6 +483,16 @@ json_t *deployment_build_exports(struct store *, const char *build_id,
 int deployment_check_call(json_t *exports, const char *trigger,
     const char *path, const char *fn, char **cause);	/* -1: *cause */
 
+/* sandbox-probe.c: which sandbox mechanisms the host offers workers. */
+struct sandbox_support;
+int sandbox_probe(const struct config *, uid_t uid, gid_t gid,
+    struct sandbox_support **, char **cause);
+unsigned sandbox_support_bits(const struct sandbox_support *);
+const char *sandbox_support_cgroup(const struct sandbox_support *, int i);
+int sandbox_support_has_pids_cgroup(const struct sandbox_support *);
+json_t *sandbox_support_json(const struct sandbox_support *);
+void sandbox_support_free(struct sandbox_support *);
+
 /* pool.c: the zygote and the warm pool of session workers. */
 struct worker;
 struct frame_msg;
@@ -493,6 +509,9 @@ struct pool_client {
 };
 struct pool *pool_new(struct event_base *, const struct config *);
 int pool_start(struct pool *, char **cause);
+/* Probe the sandbox (sandbox-probe.c); -1: strict and something missing. */
+int pool_probe_sandbox(struct pool *, char **cause);
+json_t *pool_sandbox_json(struct pool *);
 void pool_free(struct pool *);
 int pool_can_take(struct pool *);
 struct worker *pool_take(struct pool *, const struct pool_client *);

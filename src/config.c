@@ -22,6 +22,8 @@
 #define CONFIG_MAX_FILE_SIZE (1024 * 1024)
 
 static const char *const sync_choices[] = { "full", "normal", NULL };
+static const char *const sandbox_choices[] = { "best-effort", "strict", NULL };
+static const char *const network_choices[] = { "on", "off", NULL };
 static const char *const level_choices[] = {
 	"error", "warning", "notice", "info", "debug", NULL
 };
@@ -66,6 +68,14 @@ static const struct config_option config_options[] = {
 	  OFF(workers_max_result_size), NULL, 1024, 64ULL << 20, 0 },
 	{ "workers", "writable_paths", CONFIG_PATHLIST, "",
 	  OFF(workers_writable_paths), NULL, 0, 4000, 0 },
+	{ "workers", "sandbox", CONFIG_ENUM, "best-effort",
+	  OFF(workers_sandbox), sandbox_choices, 0, 0, 0 },
+	{ "workers", "network", CONFIG_ENUM, "on", OFF(workers_network),
+	  network_choices, 0, 0, 0 },
+	{ "workers", "tmp_size", CONFIG_SIZE, "64MiB", OFF(workers_tmp_size),
+	  NULL, 1ULL << 20, 1ULL << 40, 0 },
+	{ "workers", "pids_max", CONFIG_COUNT, "256", OFF(workers_pids_max),
+	  NULL, 8, 1000000, 0 },
 	{ "webhooks", "max_body_size", CONFIG_SIZE, "512KiB",
 	  OFF(webhooks_max_body_size), NULL, 1, 1ULL << 30, 0 },
 	{ "webhooks", "sync_timeout", CONFIG_DURATION, "30s",

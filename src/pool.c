@@ -98,6 +98,11 @@ struct pool {
 	int			 stopping;
 	int			 spawn_outstanding;	/* SPAWN sent, no SPAWNED yet */
 	char			*last_failure;	/* why the zygote last failed */
+	/* the sandbox (sandbox-probe.c) */
+	struct sandbox_support	*sandbox;
+	char			*hide;		/* dirs workers must not see */
+	char			**cgroup_pending;	/* leaves still busy */
+	size_t			 ncgroup_pending;
 	/* workers */
 	struct worker_list	 workers;
 	size_t			 nspawning, nready, nbusy;
@@ -140,6 +145,57 @@ signal_name(int sig)
 	const char *n = sigabbrev_np(sig);
 
 	return n != NULL ? n : "?";
+}
+
+/* The worker's cgroup leaves, ':'-separated ("" without cgroups). */
+static char *
+worker_cgroups(struct pool *p, uint64_t id)
+{
+	char *list = xstrdup(""), *tmp;
+	const char *dir;
+
+	for (int i = 0; p->sandbox != NULL && i < 2; i++) {
+		if ((dir = sandbox_support_cgroup(p->sandbox, i)) == NULL)
+			continue;
+		xasprintf(&tmp, "%s%s%s/w%llu", list, *list != '\0' ? ":" : "",
+		    dir, (unsigned long long)id);
+		free(list);
+		list = tmp;
+	}
+	return list;
+}
+
+/*
+ * Remove a gone worker's cgroups. The last processes of a session that was
+ * killed may still be on their way out (its pid 1 dies after the waiter
+ * the zygote reported), so a busy one is retried on later calls.
+ */
+static void
+pool_remove_cgroups(struct pool *p, const char *leaves)
+{
+	size_t i, kept = 0;
+
+	if (leaves != NULL && *leaves != '\0') {
+		char *list = xstrdup(leaves), *next = list, *dir;
+
+		while ((dir = strsep(&next, ":")) != NULL) {
+			if (rmdir(dir) == 0 || errno == ENOENT)
+				continue;
+			p->cgroup_pending = xreallocarray(p->cgroup_pending,
+			    p->ncgroup_pending + 1, sizeof *p->cgroup_pending);
+			p->cgroup_pending[p->ncgroup_pending++] = xstrdup(dir);
+		}
+		free(list);
+		if (p->ncgroup_pending > 0 && leaves != NULL)
+			return;	/* retried next time: give it a moment */
+	}
+	for (i = 0; i < p->ncgroup_pending; i++) {
+		if (rmdir(p->cgroup_pending[i]) == 0 || errno == ENOENT)
+			free(p->cgroup_pending[i]);
+		else
+			p->cgroup_pending[kept++] = p->cgroup_pending[i];
+	}
+	p->ncgroup_pending = kept;
 }
 
 /* The worker binary: $AUTOKITTEH_WORKER, next to us (a build tree), or
@@ -307,6 +363,13 @@ worker_finish(struct worker *w, const char *lost_reason)
 	evbuffer_free(w->out);
 	frame_reader_free(&w->reader);
 	remove_tree(w->tmpdir);
+	{
+		char *leaves = worker_cgroups(p, w->id);
+
+		pool_remove_cgroups(p, NULL);
+		pool_remove_cgroups(p, leaves);
+		free(leaves);
+	}
 	log_debug("pool: worker %d (#%llu) gone: %s", (int)w->pid,
 	    (unsigned long long)w->id, reason);
 	if (had_client)
@@ -463,6 +526,8 @@ pool_spawn(struct pool *p)
 	int sv[2], rc;
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
+	char *cgroups;
+	unsigned bits;
 
 	/*
 	 * One SPAWN in flight at a time: a stream socket may deliver the fds
@@ -497,7 +562,10 @@ pool_spawn(struct pool *p)
 	TAILQ_INSERT_TAIL(&p->workers, w, entry);
 	event_add(w->ev_read, NULL);
 
-	frame_begin(&fb, FRAME_SPAWN, (uint32_t)w->id, 9);
+	bits = p->sandbox != NULL ? sandbox_support_bits(p->sandbox) :
+	    FRAME_SANDBOX_LANDLOCK | FRAME_SANDBOX_SECCOMP;
+	cgroups = worker_cgroups(p, w->id);
+	frame_begin(&fb, FRAME_SPAWN, (uint32_t)w->id, 15);
 	frame_pack_uint(&fb, "worker_id", w->id);
 	frame_pack_uint(&fb, "uid", uid);
 	frame_pack_uint(&fb, "gid", gid);
@@ -508,6 +576,15 @@ pool_spawn(struct pool *p)
 	frame_pack_uint(&fb, "nofile", WORKER_NOFILE);
 	frame_pack_uint(&fb, "fsize", WORKER_FSIZE);
 	frame_pack_str(&fb, "writable", cf->workers_writable_paths);
+	frame_pack_uint(&fb, "sandbox", bits);
+	frame_pack_uint(&fb, "tmp_size", cf->workers_tmp_size);
+	frame_pack_str(&fb, "hide", p->hide != NULL ? p->hide : "");
+	frame_pack_str(&fb, "cgroups", cgroups);
+	frame_pack_uint(&fb, "pids_max", cf->workers_pids_max);
+	/* RLIMIT_NPROC counts per user namespace: a session's own tasks. */
+	frame_pack_uint(&fb, "nproc", (bits & FRAME_SANDBOX_USERNS) ?
+	    cf->workers_pids_max : 0);
+	free(cgroups);
 	frame = frame_finish(&fb, &len);
 	rc = frame_send_fd(p->zfd, frame, len, sv[1]);
 	frame_builder_free(&fb);
@@ -936,6 +1013,47 @@ pool_new(struct event_base *base, const struct config *cf)
 	return p;
 }
 
+/*
+ * What workers must not see even in a mount namespace of their own: the
+ * data directory (store, keys), the admin socket's directory, /dev/shm,
+ * and /tmp (other sessions' temp dirs); sandbox-mount.c covers each, keeps
+ * what a session needs, and skips any that holds the system directories.
+ */
+static char *
+pool_hide_list(const struct config *cf)
+{
+	char *sockdir = xstrdup(cf->socket_path), *slash, *list;
+
+	if ((slash = strrchr(sockdir, '/')) != NULL)
+		*(slash == sockdir ? slash + 1 : slash) = '\0';
+	xasprintf(&list, "%s:%s:/dev/shm:/tmp", cf->data_dir, sockdir);
+	free(sockdir);
+	return list;
+}
+
+int
+pool_probe_sandbox(struct pool *p, char **cause)
+{
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+
+	if (uid == 0)
+		uid = gid = WORKER_UID_BASE;	/* as a worker will be */
+	if (sandbox_probe(p->config, uid, gid, &p->sandbox, cause) != 0)
+		return -1;
+	free(p->hide);
+	p->hide = pool_hide_list(p->config);
+	return 0;
+}
+
+json_t *
+pool_sandbox_json(struct pool *p)
+{
+	if (p->sandbox == NULL)
+		return json_object();
+	return sandbox_support_json(p->sandbox);
+}
+
 int
 pool_start(struct pool *p, char **cause)
 {
@@ -975,6 +1093,18 @@ pool_free(struct pool *p)
 		close(p->zfd);
 		frame_reader_free(&p->zreader);
 	}
+	/* The killed sessions' pid 1s die with their waiters: give their
+	 * cgroups a moment to empty. */
+	for (int i = 0; i < 100 && p->ncgroup_pending > 0; i++) {
+		pool_remove_cgroups(p, NULL);
+		if (p->ncgroup_pending > 0)
+			usleep(10000);
+	}
+	for (size_t i = 0; i < p->ncgroup_pending; i++)
+		free(p->cgroup_pending[i]);
+	free(p->cgroup_pending);
+	sandbox_support_free(p->sandbox);
+	free(p->hide);
 	event_free(p->zev_start_timeout);
 	event_free(p->ev_restart);
 	event_free(p->ev_sigchld);

@@ -5,8 +5,16 @@
  * way): sandbox_<mechanism>() applies one thing, logs at debug what it
  * enforced, and returns 0, or -1 with an allocated *cause saying what could
  * not be enforced. sandbox_apply() runs them in a fixed order: process
- * attributes, file descriptors, the temp dir (needs root to chown), rlimits,
- * the uid drop, the Landlock ruleset, and seccomp last (it would forbid some of the steps above).
+ * attributes, the cgroup (joined before anything can fork), file
+ * descriptors, the temp dir (needs root to chown), rlimits, the uid drop,
+ * the namespaces (unprivileged from here on: a user namespace gives us the
+ * capabilities the next step needs, over our own namespaces only), the
+ * mounts, dropping those capabilities, the Landlock ruleset, and seccomp
+ * last (it would forbid some of the steps above).
+ *
+ * `mechanisms` (FRAME_SANDBOX_* bits) says which optional mechanisms the
+ * controller found on this host and wants; a requested one that fails is
+ * an error like any other, one not requested is skipped.
  */
 #ifndef AK_SANDBOX_H
 #define AK_SANDBOX_H
@@ -25,12 +33,20 @@ struct sandbox_params {
 	int		 ipc_fd;	/* kept open; everything else closed */
 	const char	*pythonpath;	/* the SDK's directory, read-only */
 	const char	*writable;	/* more writable dirs, ':'-separated */
+	unsigned	 mechanisms;	/* FRAME_SANDBOX_* */
+	uint64_t	 tmp_size;	/* the temp dir's tmpfs, bytes */
+	const char	*hide;		/* dirs to hide, ':'-separated */
+	const char	*cgroups;	/* cgroup dirs to create and join */
+	uint64_t	 pids_max;	/* cgroup pids.max, 0 = none */
+	uint64_t	 nproc;		/* RLIMIT_NPROC in the user ns, 0 = none */
 };
 
 int sandbox_apply(const struct sandbox_params *, char **cause);
 
 /* sandbox-process.c: setsid, parent-death signal, no_new_privs. */
 int sandbox_process(const struct sandbox_params *, char **cause);
+/* sandbox-cgroup.c: create and join the session's cgroups, set limits. */
+int sandbox_cgroup(const struct sandbox_params *, char **cause);
 /* sandbox-fds.c: close all but 0-2 and ipc_fd; stdin from /dev/null. */
 int sandbox_fds(const struct sandbox_params *, char **cause);
 /* sandbox-tmpdir.c: create, chown, chdir; HOME and TMPDIR point there. */
@@ -39,6 +55,13 @@ int sandbox_tmpdir(const struct sandbox_params *, char **cause);
 int sandbox_rlimit(const struct sandbox_params *, char **cause);
 /* sandbox-uid.c: drop to the dedicated unprivileged uid/gid for good. */
 int sandbox_uid(const struct sandbox_params *, char **cause);
+/* sandbox-namespace.c: user, PID, mount, IPC, UTS (and network)
+ * namespaces; with a PID namespace, returns in its pid 1 only. */
+int sandbox_namespace(const struct sandbox_params *, char **cause);
+/* sandbox-mount.c: private /proc, tmpfs temp dir, hide sensitive dirs. */
+int sandbox_mount(const struct sandbox_params *, char **cause);
+/* sandbox-namespace.c: drop the capabilities the user namespace gave. */
+int sandbox_caps(const struct sandbox_params *, char **cause);
 /* sandbox-landlock.c: system dirs read-only, the temp dir read-write. */
 int sandbox_landlock(const struct sandbox_params *, char **cause);
 /* sandbox-seccomp.c: deny dangerous syscalls, kill foreign ABIs. */

@@ -10,6 +10,10 @@
  * A child moves the passed socket onto fd 3, applies the sandbox, says
  * HELLO and READY, runs exactly one job (BUILD or RUN) and exits. A
  * sandbox that cannot be applied means exit 1 before any user code runs.
+ * With a PID namespace the sandbox forks once more (sandbox-namespace.c):
+ * the session runs in the grandchild, pid 1 of the namespace, and the
+ * child we reported waits for it and exits as it did; the zygote is a
+ * child subreaper so that it also reaps a pid 1 that outlived its waiter.
  *
  * The controller going away (EOF on fd 3, or its death via PDEATHSIG)
  * takes the zygote and all its children with it.
@@ -134,11 +138,14 @@ zygote_spawn(struct frame_msg *msg, char **cause)
 {
 	struct sandbox_params	 sp;
 	struct frame_builder	 fb;
-	uint64_t		 id, uid, gid;
-	char			*tmpdir = NULL, *writable = NULL;
+	uint64_t		 id, uid, gid, mechanisms;
+	char			*tmpdir = NULL, *writable = NULL, *hide = NULL;
+	char			*cgroups = NULL;
 	pid_t			 pid;
 
 	memset(&sp, 0, sizeof sp);
+	/* Without the version 4 fields (tests/worker/driver): the baseline. */
+	mechanisms = FRAME_SANDBOX_LANDLOCK | FRAME_SANDBOX_SECCOMP;
 	if (frame_get_uint(msg, "worker_id", 1, &id, cause) != 0 ||
 	    frame_get_uint(msg, "uid", 1, &uid, cause) != 0 ||
 	    frame_get_uint(msg, "gid", 1, &gid, cause) != 0 ||
@@ -149,8 +156,19 @@ zygote_spawn(struct frame_msg *msg, char **cause)
 	    frame_get_uint(msg, "nofile", 1, &sp.nofile, cause) != 0 ||
 	    frame_get_uint(msg, "fsize", 1, &sp.fsize, cause) != 0 ||
 	    frame_get_str(msg, "writable", 0, &writable, cause) != 0 ||
+	    frame_get_uint(msg, "sandbox", 0, &mechanisms, cause) != 0 ||
+	    frame_get_uint(msg, "tmp_size", 0, &sp.tmp_size, cause) != 0 ||
+	    frame_get_str(msg, "hide", 0, &hide, cause) != 0 ||
+	    frame_get_str(msg, "cgroups", 0, &cgroups, cause) != 0 ||
+	    frame_get_uint(msg, "pids_max", 0, &sp.pids_max, cause) != 0 ||
+	    frame_get_uint(msg, "nproc", 0, &sp.nproc, cause) != 0 ||
 	    frame_msg_end(msg, cause) != 0)
 		goto fail;
+	if (mechanisms > 0xffffu) {
+		xasprintf(cause, "SPAWN sandbox bits 0x%llx out of range",
+		    (unsigned long long)mechanisms);
+		goto fail;
+	}
 	if (uid >= (uid_t)-1 || gid >= (gid_t)-1) {
 		xasprintf(cause, "SPAWN uid/gid out of range");
 		goto fail;
@@ -165,6 +183,9 @@ zygote_spawn(struct frame_msg *msg, char **cause)
 	sp.ipc_fd = WORKER_IPC_FD;
 	sp.pythonpath = zygote_pythonpath;
 	sp.writable = writable;
+	sp.mechanisms = (unsigned)mechanisms;
+	sp.hide = hide;
+	sp.cgroups = cgroups;
 
 	python_before_fork();
 	if ((pid = fork()) == -1) {
@@ -183,6 +204,8 @@ zygote_spawn(struct frame_msg *msg, char **cause)
 	zygote_add_child(pid);
 	free(tmpdir);
 	free(writable);
+	free(hide);
+	free(cgroups);
 	log_debug("%s: worker %llu is pid %ld", __func__,
 	    (unsigned long long)id, (long)pid);
 
@@ -195,6 +218,8 @@ zygote_spawn(struct frame_msg *msg, char **cause)
 fail:
 	free(tmpdir);
 	free(writable);
+	free(hide);
+	free(cgroups);
 	if (msg->fd != -1)
 		close(msg->fd);
 	msg->fd = -1;
@@ -242,6 +267,10 @@ zygote_main(const char *pythonpath)
 		fatal("PR_SET_PDEATHSIG");
 	if (getppid() == 1)
 		fatalx("the controller exited before the zygote started");
+	/* A session's pid 1 outlives its waiter when the controller kills
+	 * the waiter: we reap it (sandbox-namespace.c). */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
+		fatal("PR_SET_CHILD_SUBREAPER");
 	if (fcntl(WORKER_IPC_FD, F_GETFD) == -1)
 		fatalx("no IPC socket on fd %d; autokitteh-worker is started "
 		    "by autokittehd", WORKER_IPC_FD);

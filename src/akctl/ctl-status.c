@@ -19,7 +19,10 @@ const struct ctl_command ctl_status_command = {
 	    "Show the daemon's version, process ID, uptime and readiness; its\n"
 	    "store (path, size, WAL size, schema version, synchronous mode);\n"
 	    "its listeners; and counts of projects, of deployments and\n"
-	    "sessions by state, and of workers.\n"
+	    "sessions by state, and of workers; and the session sandbox: its\n"
+	    "mode ([workers] sandbox), whether sessions have the network, and\n"
+	    "each mechanism as enforced, missing (with why, and what that\n"
+	    "means) or off (by configuration).\n"
 	    "\n"
 	    "Exit status: 0 when the daemon is ready, 1 when it is running but\n"
 	    "not ready (starting or stopping), 2 when it cannot be reached; so\n"
@@ -119,6 +122,32 @@ ctl_status_counts(json_t *status, const char *label)
 	ctl_print_label(label, "%s", off > 0 ? line : "none");
 }
 
+/* "sandbox  best-effort, network on", then a line per mechanism. */
+static void
+ctl_status_sandbox(json_t *status)
+{
+	json_t *sandbox = json_object_get(status, "sandbox"), *m;
+	const char *detail;
+	size_t i;
+
+	if (!json_is_object(sandbox) || json_object_size(sandbox) == 0)
+		return;
+	ctl_print_label("sandbox", "%s, network %s",
+	    json_string_value(json_object_get(sandbox, "mode")) ?: "?",
+	    json_string_value(json_object_get(sandbox, "network")) ?: "?");
+	json_array_foreach(json_object_get(sandbox, "mechanisms"), i, m) {
+		char label[64];
+
+		detail = json_string_value(json_object_get(m, "detail"));
+		snprintf(label, sizeof label, "  %s",
+		    json_string_value(json_object_get(m, "name")) ?: "?");
+		ctl_print_label(label, "%s%s%s%s",
+		    json_string_value(json_object_get(m, "state")) ?: "?",
+		    detail != NULL ? " (" : "", detail != NULL ? detail : "",
+		    detail != NULL ? ")" : "");
+	}
+}
+
 static int
 ctl_status_exec(struct ctl_context *ctx, int argc, char **argv)
 {
@@ -141,6 +170,7 @@ ctl_status_exec(struct ctl_context *ctx, int argc, char **argv)
 		ctl_status_counts(status, "deployments");
 		ctl_status_counts(status, "sessions");
 		ctl_status_counts(status, "workers");
+		ctl_status_sandbox(status);
 	}
 	json_decref(status);
 	return ready ? CTL_EXIT_OK : CTL_EXIT_ERROR;

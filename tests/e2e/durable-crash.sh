@@ -55,16 +55,21 @@ import time
 import autokitteh
 
 
+def worker_id():
+    # os.getpid() is 1 in the worker's PID namespace; its temp dir names it.
+    return "%d@%s" % (os.getpid(), os.environ["TMPDIR"])
+
+
 @autokitteh.activity
 def step(ledger, i):
     # One line per run of the activity, appended, then a real sleep.
     fd = os.open(ledger, os.O_WRONLY | os.O_APPEND)
     try:
-        os.write(fd, f"{i} {os.getpid()}\n".encode())
+        os.write(fd, f"{i} {worker_id()}\n".encode())
     finally:
         os.close(fd)
     time.sleep(0.5)
-    return [i, os.getpid()]
+    return [i, worker_id()]
 
 
 def on_steps(event):
@@ -75,7 +80,7 @@ def on_steps(event):
 
 @autokitteh.activity
 def pid():
-    return os.getpid()
+    return worker_id()
 
 
 def on_nap(event):
@@ -90,7 +95,7 @@ def on_nap(event):
 def hang(ledger):
     fd = os.open(ledger, os.O_WRONLY | os.O_APPEND)
     try:
-        os.write(fd, f"{os.getpid()}\n".encode())
+        os.write(fd, f"{worker_id()}\n".encode())
     finally:
         os.close(fd)
     time.sleep(60)
@@ -133,10 +138,15 @@ import os
 import time
 
 
+def worker_id():
+    # os.getpid() is 1 in the worker's PID namespace; its temp dir names it.
+    return "%d@%s" % (os.getpid(), os.environ["TMPDIR"])
+
+
 def on_top(event):
     fd = os.open(os.environ["LEDGER"], os.O_WRONLY | os.O_APPEND)
     try:
-        os.write(fd, f"start {os.getpid()}\n".encode())
+        os.write(fd, f"start {worker_id()}\n".encode())
     finally:
         os.close(fd)
     time.sleep(2)
@@ -155,10 +165,18 @@ has_lines() {
 	[ "$(lines "$1")" -ge "$2" ]
 }
 
-# is_worker PID: fail unless PID is an autokitteh-worker.
+# is_worker WID: set $pid to the host pid of worker WID (lib.sh
+# worker_pid); fail unless it is an autokitteh-worker.
 is_worker() {
-	grep -q autokitteh-worker "/proc/$1/cmdline" 2>/dev/null ||
-	    fail "pid $1 is not an autokitteh-worker"
+	local i
+
+	for i in 1 2 3 4 5; do
+		pid=$(worker_pid "$1")
+		[ -z "$pid" ] || break
+		sleep 0.2
+	done
+	grep -q autokitteh-worker "/proc/$pid/cmdline" 2>/dev/null ||
+	    fail "worker $1 (pid $pid) is not an autokitteh-worker: $(ls -l /proc/*/cwd 2>/dev/null | grep "${1#*@}")"
 }
 
 # check_ledger FILE RESULT: each of the six steps ran once, except at most
@@ -203,8 +221,8 @@ start_steps() {
 	[ -n "$ses" ] || fail "the steps webhook started no session"
 	wait_until 15 has_lines "$ledger" 3 ||
 	    fail "the session ran fewer than 3 steps in 15 s: $(cat "$ledger" 2>/dev/null)"
-	pid=$(tail -n1 "$ledger" | awk '{ print $2 }')
-	is_worker "$pid"
+	wid=$(tail -n1 "$ledger" | awk '{ print $2 }')
+	is_worker "$wid"
 }
 
 # -- kill -9 of the worker in the middle of a durable session --
@@ -217,7 +235,7 @@ result=$(session_result "$ses")
 assert_eq "1 2 3 4 5 6" "$(printf '%s' "$result" | jq -r 'map(.[0]) | join(" ")')" \
     "it returns the six steps"
 check_ledger "$ledger" "$result"
-assert_eq "$pid" "$(printf '%s' "$result" | jq -r '.[0][1]')" \
+assert_eq "$wid" "$(printf '%s' "$result" | jq -r '.[0][1]')" \
     "step 1's value is the killed worker's, from history"
 run ak session log "$ses"
 log=$OUT
@@ -269,8 +287,8 @@ hook POST "$top_url"
 ses=$(session_of "$EVENT_ID")
 wait_until 15 has_lines "$L/restart" 1 ||
     fail "the non-durable session wrote no ledger line"
-pid=$(awk '{ print $2; exit }' "$L/restart")
-is_worker "$pid"
+wid=$(awk '{ print $2; exit }' "$L/restart")
+is_worker "$wid"
 kill -KILL "$pid"
 run ak session watch -t 20s "$ses"
 assert_status 0 "$RC" "the non-durable session whose worker was killed completes"
@@ -291,8 +309,8 @@ ses=$(session_of "$EVENT_ID")
 wait_until 15 has_prints "$ses" || fail "the napping session printed nothing"
 printed=$(ak session prints "$ses")
 x=$(printf '%s\n' "$printed" | awk '{ print $1 }')
-pid=$(printf '%s\n' "$printed" | awk '{ print $2 }')
-is_worker "$pid"
+wid=$(printf '%s\n' "$printed" | awk '{ print $2 }')
+is_worker "$wid"
 kill -KILL "$pid"
 run ak session watch -t 20s "$ses"
 assert_status 0 "$RC" "the session whose worker was killed during a sleep completes"
@@ -303,7 +321,7 @@ ok "it completed after its 3 s sleep ($(( (t1 - t0) / 1000000 )) ms)"
 result=$(session_result "$ses")
 assert_eq "$x" "$(printf '%s' "$result" | jq -r '.[0]')" \
     "the random value drawn before the kill is the one replayed"
-[ "$(printf '%s' "$result" | jq -r '.[1]')" != "$pid" ] ||
+[ "$(printf '%s' "$result" | jq -r '.[1]')" != "$wid" ] ||
     fail "the pid after the sleep is the killed worker's: $result"
 ok "the call after the sleep ran live on the new worker"
 assert_eq "$printed" "$(ak session prints "$ses")" "the replay did not print again"
@@ -318,8 +336,8 @@ ses=$(session_of "$EVENT_ID")
 for i in 1 2 3 4 5; do
 	wait_until 15 has_lines "$L/doomed" $i ||
 	    fail "attempt $i of the doomed session did not start"
-	pid=$(sed -n "${i}p" "$L/doomed")
-	is_worker "$pid"
+	wid=$(sed -n "${i}p" "$L/doomed")
+	is_worker "$wid"
 	kill -KILL "$pid"
 done
 ok "killed the doomed session's worker 5 times"

@@ -48,17 +48,24 @@ import uuid
 import autokitteh
 
 
+def worker_id():
+    # os.getpid() is 1 in the worker's PID namespace; its temp dir names it.
+    return "%d@%s" % (os.getpid(), os.environ["TMPDIR"])
+
+
 def on_sleepy(event):
     x = random.random()
-    print("x", repr(x), "pid", os.getpid())
+    print("x", repr(x), "pid", worker_id())
     time.sleep(3)
     return repr(x)
 
 
 def on_boundary(event):
-    before = os.getpid()
+    # get_tmp() names the worker and, being an activity, replays the first
+    # worker's name after a resume.
+    before = get_tmp()
     time.sleep(float(event.data.url.path_suffix.lstrip("/")))
-    return [before, os.getpid()]
+    return [before, get_tmp()]
 
 
 @autokitteh.activity
@@ -127,10 +134,10 @@ start sleepy
 wait_until 15 has_prints "$ses" ||
     fail "the sleeping session printed nothing"
 printed=$(ak session prints "$ses")
-assert_match "$printed" '^x [0-9.e-]+ pid [0-9]+$' "the session printed x and its pid"
+assert_match "$printed" '^x [0-9.e-]+ pid [0-9]+@/[^ ]+$' "the session printed x and its worker"
 x=$(printf '%s\n' "$printed" | awk '{ print $2 }')
 pid=$(printf '%s\n' "$printed" | awk '{ print $4 }')
-wait_gone "$pid" 5 || fail "the worker $pid is still there during a 3 s sleep"
+wait_worker_gone "$pid" 5 || fail "the worker $pid is still there during a 3 s sleep"
 ok "the worker ($pid) exits during a 3 s sleep (evict_after = 1s)"
 sleep 1
 assert_eq running "$(session_state "$ses")" "the sleeping session is running"
@@ -166,7 +173,7 @@ wait_until 15 has_prints "$ses" ||
 printed=$(ak session prints "$ses")
 x=$(printf '%s\n' "$printed" | awk '{ print $2 }')
 pid=$(printf '%s\n' "$printed" | awk '{ print $4 }')
-wait_gone "$pid" 5 || fail "the worker $pid is still there during a 3 s sleep"
+wait_worker_gone "$pid" 5 || fail "the worker $pid is still there during a 3 s sleep"
 stop_daemon
 assert_status 0 "$STOP_STATUS" "autokittehd exits 0 on SIGTERM during a durable sleep"
 start_daemon
@@ -231,7 +238,7 @@ assert_eq "0 0 2 3" "$(jget "$OUT" '[.sessions.created, .sessions.running, .sess
 assert_eq 0 "$(jget "$OUT" .workers.busy)" "status -j: no busy workers"
 
 # -- a sleep shorter than evict_after keeps the worker, a longer one not --
-# os.getpid() after the sleep is a live call on the worker that goes on.
+# get_tmp() after the sleep is a live call on the worker that goes on.
 # (Exactly evict_after races the wake timer against eviction: not tested.)
 for nap in 0.3 1.5; do
 	hook POST "$(OUT=$deploy_out webhook_url boundary)/$nap"

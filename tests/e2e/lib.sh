@@ -320,6 +320,39 @@ wait_gone() {
 	return 1
 }
 
+# Session workers have a PID namespace of their own, where os.getpid() is
+# 1: test programs name their worker "<pid>@<temp dir>" (a worker_id()
+# function in their Python returns it), and these find its process on the
+# host by its cwd, the temp dir (unique per worker).
+# worker_pid WID: the worker's host pid; empty when it is gone.
+worker_pid() {
+	local pid=${1%%@*} dir=${1#*@} p
+
+	if [ "$pid" != 1 ]; then	# no PID namespace: the pid is the host's
+		kill -0 "$pid" 2>/dev/null && echo "$pid"
+		return 0
+	fi
+	for p in $(find /proc -mindepth 2 -maxdepth 2 -path '/proc/[0-9]*/cwd' \
+	    -lname "$dir" 2>/dev/null); do
+		p=${p%/cwd}
+		[ "$(awk '/^NSpid:/ { print $NF }' "$p/status" 2>/dev/null)" = 1 ] ||
+		    continue
+		echo "${p#/proc/}"
+		return 0
+	done
+}
+
+# wait_worker_gone WID SECONDS: wait until that worker has no process left.
+wait_worker_gone() {
+	local n=$(( $2 * 20 )) i
+
+	for i in $(seq 1 "$n"); do
+		[ -n "$(worker_pid "$1")" ] || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # ---- projects, webhooks and sessions (hello.sh, build-errors.sh, ...) ----
 #
 # These need jq: need_jq skips the test when it is missing.

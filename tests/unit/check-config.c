@@ -102,6 +102,10 @@ START_TEST(defaults)
 	assert_value(&cf, "workers", "evict_after", "10s");
 	assert_value(&cf, "workers", "max_result_size", "1MiB");
 	assert_value(&cf, "workers", "writable_paths", "");
+	assert_value(&cf, "workers", "sandbox", "best-effort");
+	assert_value(&cf, "workers", "network", "on");
+	assert_value(&cf, "workers", "tmp_size", "64MiB");
+	assert_value(&cf, "workers", "pids_max", "256");
 	assert_value(&cf, "webhooks", "max_body_size", "512KiB");
 	assert_value(&cf, "webhooks", "sync_timeout", "30s");
 	ck_assert_ptr_null(cf.file);
@@ -129,7 +133,7 @@ START_TEST(option_table)
 		n++;
 	}
 	ck_assert_uint_eq(n, config_option_count());
-	ck_assert_uint_eq(n, 22);
+	ck_assert_uint_eq(n, 26);
 	ck_assert_ptr_null(config_option_at(n));
 	ck_assert_ptr_null(config_option_at((size_t)-1));
 }
@@ -225,6 +229,8 @@ START_TEST(path_lists)
 {
 	assert_ok("[workers]\nwritable_paths = /srv/ledger:/var/tmp/x\n");
 	assert_ok("[workers]\nwritable_paths =\n");
+	assert_ok("[workers]\nsandbox = strict\nnetwork = off\n"
+	    "tmp_size = 1MiB\npids_max = 8\n");
 	assert_error("[workers]\nwritable_paths = /srv:relative\n",
 	    "test.conf:2: invalid value \"/srv:relative\" for "
 	    "workers.writable_paths: expected absolute paths separated by ':'");
@@ -382,6 +388,12 @@ START_TEST(value_errors)
 		{ "[store]\nsynchronous = off\n",
 		  "test.conf:2: invalid value \"off\" for store.synchronous: "
 		  "expected full or normal" },
+		{ "[workers]\nsandbox = paranoid\n",
+		  "test.conf:2: invalid value \"paranoid\" for workers.sandbox: "
+		  "expected best-effort or strict" },
+		{ "[workers]\nnetwork = no\n",
+		  "test.conf:2: invalid value \"no\" for workers.network: "
+		  "expected on or off" },
 		{ "[log]\nlevel = verbose\n",
 		  "test.conf:2: invalid value \"verbose\" for log.level: expected "
 		  "error, warning, notice, info or debug" },

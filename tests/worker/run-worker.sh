@@ -54,8 +54,8 @@ drive_prog() { d=$1; shift; "$D" "$W" "$P" "$progs/$d" "$@" >"$out" 2>&1; }
 
 drive_prog hello program.py:on_hook \
     '{"data":{"x":1},"event_id":"e1","event_type":"post","session_id":"s1"}'
-check "zygote handshake" '^zygote HELLO version=3 role="zygote"'
-check "worker handshake" '^worker HELLO version=3 role="worker"'
+check "zygote handshake" '^zygote HELLO version=4 role="zygote"'
+check "worker handshake" '^worker HELLO version=4 role="worker"'
 check "build exports" 'BUILT ok=true artifact=<[0-9]+ bytes> exports=\[\{"file": "helper.py", "name": "greet", "line": 1\}'
 check "print to PRINT" '^worker PRINT text="hello post 1"$'
 check "stderr to PRINT" '^worker PRINT text="to stderr"$'
