@@ -496,7 +496,12 @@ api_write(struct api_call *call, store_write_fn fn, void *arg,
 	call->response = response;
 	if (store_write(call->server->store, fn, arg, api_write_done, call,
 	    &cause) != 0) {
-		api_error(call, CONNECT_INTERNAL, "%s", cause);
+		/* A full disk is the server's state, not the request's fault. */
+		if (store_is_full(call->server->store))
+			api_error(call, CONNECT_UNAVAILABLE, "%s; nothing was "
+			    "saved, retry later", cause);
+		else
+			api_error(call, CONNECT_INTERNAL, "%s", cause);
 		free(cause);
 		return -1;
 	}
@@ -678,8 +683,8 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 		metrics_http_request(ROUTE_HEALTHZ, 200);
 	} else if (strcmp(path, ROUTE_READYZ) == 0) {
 		ops_readyz(req, s);
-		metrics_http_request(ROUTE_READYZ, s->ready && !s->stopping ?
-		    200 : 503);
+		metrics_http_request(ROUTE_READYZ, server_is_ready(s) ? 200 :
+		    503);
 	} else if (strcmp(path, ROUTE_METRICS) == 0) {
 		if (request_authorized(s, c, req, NULL, ROUTE_METRICS)) {
 			metrics_http_request(ROUTE_METRICS, 200);
@@ -988,10 +993,12 @@ server_set_ready(struct server *s, int ready)
 	s->ready = ready;
 }
 
+/* Serving, and able to save changes (the store's disk is not full). */
 int
 server_is_ready(struct server *s)
 {
-	return s->ready && !s->stopping;
+	return s->ready && !s->stopping && (s->store == NULL ||
+	    !store_is_full(s->store));
 }
 
 int
