@@ -459,6 +459,10 @@ api_error(struct api_call *call, enum connect_code code, const char *fmt, ...)
 	va_start(ap, fmt);
 	xvasprintf(&message, fmt, ap);
 	va_end(ap);
+	/* Failing while the store's disk is full: retry later, not a bug. */
+	if (code == CONNECT_INTERNAL && call->server->store != NULL &&
+	    store_is_full(call->server->store))
+		code = CONNECT_UNAVAILABLE;
 	if (code == CONNECT_INTERNAL || code == CONNECT_UNAVAILABLE)
 		log_error("%s: %s", call->route, message);
 	reply_connect_error(call->req, call->route, code, 0, message);

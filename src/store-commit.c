@@ -124,9 +124,9 @@ store_set_full(struct store_commit *c, int full, const char *why)
 	c->full = full;
 	metrics_store_full(full);
 	if (full) {
-		log_error("store: %s (%s): changes to %s are refused until "
-		    "space is freed; trying again every second",
-		    STORE_FULL_CAUSE, why, store_path(c->store));
+		log_error("store: %s: changes to %s are refused until space "
+		    "is freed; trying again every second", why,
+		    store_path(c->store));
 		notify_status("disk full: the store cannot save changes");
 		event_add(c->probe, &(struct timeval){ 1, 0 });
 	} else {
