@@ -56,13 +56,15 @@ api_system_status(struct api_call *call, json_t *req)
 	json_object_set_new(out, "uptime_seconds",
 	    json_integer((json_int_t)server_uptime_seconds(s)));
 	json_object_set_new(out, "ready", json_boolean(server_is_ready(s)));
-	json_object_set_new(out, "store", json_pack("{s:s, s:I, s:I, s:i, s:s}",
+	json_object_set_new(out, "store", json_pack("{s:s, s:I, s:I, s:i, s:s, "
+	    "s:b}",
 	    "path", store_path(st),
 	    "size_bytes", (json_int_t)stats.size_bytes,
 	    "wal_size_bytes", (json_int_t)stats.wal_size_bytes,
 	    "schema_version", stats.schema_version,
 	    "synchronous", store_synchronous(st) == STORE_SYNC_FULL ?
-	    "full" : "normal"));
+	    "full" : "normal",
+	    "disk_full", store_is_full(st)));
 	json_object_set_new(out, "listeners", server_listeners_json(s));
 	json_object_set_new(out, "projects", json_integer(projects));
 	json_object_set_new(out, "deployments", count_by_state(st,

@@ -234,6 +234,7 @@ int store_write(struct store *, store_write_fn, void *arg, store_done_fn,
 void store_flush(struct store *);
 void store_on_commit(struct store *, store_done_fn, void *arg);
 size_t store_pending(struct store *);
+int store_is_full(struct store *);	/* SQLITE_FULL since the last commit */
 struct store_commit *store_get_commit(struct store *);
 
 /* auth-token.c */
@@ -255,6 +256,8 @@ void metrics_init(void);
 void metrics_http_request(const char *route, int status);
 void metrics_http_connections(int delta);
 void metrics_commit(uint64_t latency_us, size_t batch, int ok);
+void metrics_store_full(int full);
+void metrics_store_full_error(void);
 void metrics_render(struct evbuffer *, uint64_t uptime_s);
 
 /* connect.c: connect-rpc unary JSON codec. */

@@ -35,6 +35,8 @@ static struct {
 	uint64_t		 batch_bucket[nitems(batch_buckets)];
 	uint64_t		 batch_sum;
 	uint64_t		 commits_failed;
+	int			 store_full;
+	uint64_t		 store_full_errors;
 } m;
 
 void
@@ -86,6 +88,18 @@ metrics_commit(uint64_t latency_us, size_t batch, int ok)
 	}
 }
 
+void
+metrics_store_full(int full)
+{
+	m.store_full = full;
+}
+
+void
+metrics_store_full_error(void)
+{
+	m.store_full_errors++;
+}
+
 static void
 render_histogram(struct evbuffer *out, const char *name, const char *help,
     const double *bounds, const uint64_t *counts, size_t n, uint64_t total,
@@ -133,6 +147,16 @@ metrics_render(struct evbuffer *out, uint64_t uptime_s)
 	    "autokitteh_store_commits_total{result=\"failed\"} %llu\n",
 	    (unsigned long long)(m.commit_count - m.commits_failed),
 	    (unsigned long long)m.commits_failed);
+	evbuffer_add_printf(out,
+	    "# HELP autokitteh_store_disk_full 1 while the disk holding the "
+	    "store is full (SQLITE_FULL since the last commit).\n"
+	    "# TYPE autokitteh_store_disk_full gauge\n"
+	    "autokitteh_store_disk_full %d\n"
+	    "# HELP autokitteh_store_disk_full_errors_total Writes and commits "
+	    "that failed because the disk was full.\n"
+	    "# TYPE autokitteh_store_disk_full_errors_total counter\n"
+	    "autokitteh_store_disk_full_errors_total %llu\n",
+	    m.store_full, (unsigned long long)m.store_full_errors);
 	render_histogram(out, "autokitteh_store_commit_seconds",
 	    "Time from a batch's first write to its COMMIT returning.",
 	    commit_buckets_s, m.commit_bucket, nitems(commit_buckets_s),

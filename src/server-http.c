@@ -683,6 +683,10 @@ api_error(struct api_call *call, enum connect_code code, const char *fmt, ...)
 	va_start(ap, fmt);
 	xvasprintf(&message, fmt, ap);
 	va_end(ap);
+	/* Failing while the store's disk is full: retry later, not a bug. */
+	if (code == CONNECT_INTERNAL && call->server->store != NULL &&
+	    store_is_full(call->server->store))
+		code = CONNECT_UNAVAILABLE;
 	if (code == CONNECT_INTERNAL || code == CONNECT_UNAVAILABLE)
 		log_error("%s: %s", call->route, message);
 	reply_connect_error(call->req, call->route, code, 0, message);
@@ -720,7 +724,12 @@ api_write(struct api_call *call, store_write_fn fn, void *arg,
 	call->response = response;
 	if (store_write(call->server->store, fn, arg, api_write_done, call,
 	    &cause) != 0) {
-		api_error(call, CONNECT_INTERNAL, "%s", cause);
+		/* A full disk is the server's state, not the request's fault. */
+		if (store_is_full(call->server->store))
+			api_error(call, CONNECT_UNAVAILABLE, "%s; nothing was "
+			    "saved, retry later", cause);
+		else
+			api_error(call, CONNECT_INTERNAL, "%s", cause);
 		free(cause);
 		return -1;
 	}
@@ -908,8 +917,8 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 		metrics_http_request(ROUTE_HEALTHZ, 200);
 	} else if (strcmp(path, ROUTE_READYZ) == 0) {
 		ops_readyz(req, s);
-		metrics_http_request(ROUTE_READYZ, s->ready && !s->stopping ?
-		    200 : 503);
+		metrics_http_request(ROUTE_READYZ, server_is_ready(s) ? 200 :
+		    503);
 	} else if (strcmp(path, ROUTE_METRICS) == 0) {
 		if (request_authorized(s, c, req, NULL, ROUTE_METRICS)) {
 			metrics_http_request(ROUTE_METRICS, 200);
@@ -1227,10 +1236,12 @@ server_set_ready(struct server *s, int ready)
 	s->ready = ready;
 }
 
+/* Serving, and able to save changes (the store's disk is not full). */
 int
 server_is_ready(struct server *s)
 {
-	return s->ready && !s->stopping;
+	return s->ready && !s->stopping && (s->store == NULL ||
+	    !store_is_full(s->store));
 }
 
 int

@@ -3,7 +3,8 @@
  *
  * /healthz answers while the event loop turns (a wedged loop answers
  * nothing, which is the point). /readyz is 200 only between READY=1 and
- * the start of shutdown, so a load balancer stops sending us work first.
+ * the start of shutdown, so a load balancer stops sending us work first,
+ * and not while the disk holding the store is full.
  */
 #include "autokittehd.h"
 
@@ -37,7 +38,9 @@ ops_readyz(struct evhttp_request *req, struct server *s)
 		ops_text(req, 200, "OK", "ready");
 	else
 		ops_text(req, 503, "Service Unavailable",
-		    server_is_stopping(s) ? "stopping" : "starting");
+		    server_is_stopping(s) ? "stopping" :
+		    server_store(s) != NULL && store_is_full(server_store(s)) ?
+		    "disk full: the store cannot save changes" : "starting");
 }
 
 /* Sessions by state, counted in the store. */

@@ -19,7 +19,11 @@
  * session: it resumes on a fresh worker after a backoff, a bounded number
  * of times. Non-durable sessions start again from the top. Limits we
  * enforce (timeout, CPU, a stop) are final, and so is a worker killed for
- * breaking the protocol: only the session's code can make it do that.
+ * breaking the protocol: only the session's code can make it do that. When
+ * the disk holding the store is full, a session whose write fails is
+ * parked: its worker goes (nothing it did past the last commit was
+ * acknowledged), no attempt is counted, and it resumes like after a crash
+ * once a write succeeds again.
  */
 #include "autokittehd.h"
 #include "frame.h"
@@ -45,6 +49,7 @@ struct session_run {
 	int			 done;		/* DONE received */
 	int			 timed_out;
 	int			 suspended;	/* SUSPEND sent */
+	int			 parked;	/* the store's disk is full */
 	char			*stop_reason;	/* a stop was requested */
 	TAILQ_ENTRY(session_run) entry;
 };
@@ -52,6 +57,10 @@ static uint64_t run_generation;
 static struct event *wake_ev;
 
 static void session_wake_rearm(void);
+static void session_store_failed(struct session_run *, const char *);
+static void session_write_done(int, const char *, void *);
+struct run_ref;
+static struct run_ref *run_ref_new(struct session_run *, const char *);
 TAILQ_HEAD(session_runs, session_run);
 static struct session_runs runs = TAILQ_HEAD_INITIALIZER(runs);
 
@@ -218,21 +227,34 @@ session_final_write(struct store *s, void *arg, char **cause)
 }
 
 static int session_release_write(struct store *, void *, char **);
+static void session_release_cb(evutil_socket_t, short, void *);
 
 static void
-session_release_cb(evutil_socket_t fd, short events, void *arg)
+session_release_done(int ok, const char *cause, void *arg)
 {
-	char *id = arg, *cause = NULL;
+	char *id = arg;
 
-	if (store_write(controller->store, session_release_write, id, NULL,
-	    NULL, &cause) != 0) {
-		log_error("session %s: %s; trying again in 1s", id, cause);
-		free(cause);
+	if (!ok) {
+		log_warning("session %s: %s; trying again in 1s", id, cause);
 		event_base_once(controller->base, -1, EV_TIMEOUT,
 		    session_release_cb, id, &(struct timeval){ 1, 0 });
 		return;
 	}
 	free(id);
+	session_schedule();
+}
+
+/* Until the store takes it: on_worker = 0, so the session runs again. */
+static void
+session_release_cb(evutil_socket_t fd, short events, void *arg)
+{
+	char *id = arg, *cause = NULL;
+
+	if (store_write(controller->store, session_release_write, id,
+	    session_release_done, id, &cause) != 0) {
+		session_release_done(0, cause, id);
+		free(cause);
+	}
 }
 
 /* In a second: on_worker = 0 in a new batch, so the session runs again. */
@@ -332,6 +354,7 @@ session_on_print(struct session_run *run, struct frame_msg *msg,
     char **cause)
 {
 	struct print_arg p = { run->id, NULL, 0 };
+	struct run_ref *ref;
 	char *text = NULL, *why = NULL;
 	json_t *check;
 
@@ -352,10 +375,14 @@ session_on_print(struct session_run *run, struct frame_msg *msg,
 	json_decref(check);
 	p.text = text;
 	p.len = strlen(text);
-	if (store_write(controller->store, session_print_write, &p, NULL, NULL,
-	    &why) != 0) {
+	ref = run_ref_new(run, "a print");
+	if (store_write(controller->store, session_print_write, &p,
+	    session_write_done, ref, &why) != 0) {
+		free(ref);
 		log_error("session %s: %s", run->id, why);
 		free(why);
+		if (store_is_full(controller->store))
+			session_store_failed(run, "a print");
 	}
 	free(text);
 	return 0;
@@ -421,6 +448,61 @@ session_run_find(const char *id, uint64_t generation)
 			return run;
 	}
 	return NULL;
+}
+
+/*
+ * A write of run's could not be saved. With the disk full, park it: its
+ * worker goes and it resumes from its last commit once the store takes
+ * writes again (session_gone). Otherwise end the worker as before (a lost
+ * worker: retried a bounded number of times). run may be gone after.
+ */
+static void
+session_store_failed(struct session_run *run, const char *what)
+{
+	if (run->worker == NULL)
+		return;
+	char *reason;
+
+	if (store_is_full(controller->store)) {
+		if (!run->parked)
+			log_warning("session %s: %s could not be saved: the "
+			    "disk holding the store is full; it waits and "
+			    "resumes when space is freed", run->id, what);
+		run->parked = 1;
+	}
+	xasprintf(&reason, "%s could not be recorded", what);
+	worker_kill(run->worker, run->parked ? "the disk holding the store "
+	    "is full" : reason);
+	free(reason);
+}
+
+/* After the commit of a write whose failure parks the session. */
+struct run_ref {
+	char		 id[64];
+	uint64_t	 generation;
+	const char	*what;
+};
+
+static struct run_ref *
+run_ref_new(struct session_run *run, const char *what)
+{
+	struct run_ref *r = xmalloc(sizeof *r);
+
+	snprintf(r->id, sizeof r->id, "%s", run->id);
+	r->generation = run->generation;
+	r->what = what;
+	return r;
+}
+
+static void
+session_write_done(int ok, const char *cause, void *arg)
+{
+	struct run_ref *r = arg;
+	struct session_run *run;
+
+	if (!ok && (run = session_run_find(r->id, r->generation)) != NULL)
+		session_store_failed(run, r->what);
+	free(r);
 }
 
 static void
@@ -583,11 +665,9 @@ session_ack_done(int ok, const char *cause, void *arg)
 
 	if (run != NULL && run->pending_call == c->seq) {
 		run->pending_call = 0;
-		if (!ok) {
-			if (run->worker != NULL)
-				worker_kill(run->worker, "its result could not "
-				    "be recorded");
-		} else
+		if (!ok)
+			session_store_failed(run, "an activity's result");
+		else
 			session_send_seq(run, FRAME_ACK, c->seq, NULL);
 	}
 	free(c);
@@ -597,6 +677,7 @@ static int
 session_on_call(struct session_run *run, struct frame_msg *msg, char **cause)
 {
 	struct call_arg c = { .generation = run->generation };
+	struct run_ref *ref;
 	char *name = NULL, *args = NULL, *why = NULL;
 	uint64_t seq = 0;
 	int rc = -1;
@@ -617,11 +698,13 @@ session_on_call(struct session_run *run, struct frame_msg *msg, char **cause)
 	c.name = name;
 	c.args = args;
 	rc = 0;
-	if (store_write(controller->store, session_call_start_write, &c, NULL,
-	    NULL, &why) != 0) {
-		/* Not the worker's fault: lost, so the session resumes. */
+	ref = run_ref_new(run, "an activity's start");
+	if (store_write(controller->store, session_call_start_write, &c,
+	    session_write_done, ref, &why) != 0) {
+		/* Not the worker's fault: lost (or parked), so it resumes. */
+		free(ref);
 		log_error("session %s: %s", run->id, why);
-		worker_kill(run->worker, "its call could not be recorded");
+		session_store_failed(run, "an activity's start");
 		goto out;
 	}
 	run->last_seq = seq;
@@ -666,10 +749,11 @@ session_on_result(struct session_run *run, struct frame_msg *msg,
 	rc = 0;
 	if (store_write(controller->store, session_call_complete_write, c,
 	    session_ack_done, c, &why) != 0) {
-		/* Not the worker's fault: lost, so the session resumes. */
+		/* Not the worker's fault: lost (or parked), so it resumes. */
 		log_error("session %s: %s", run->id, why);
 		free(c);
-		worker_kill(run->worker, "its result could not be recorded");
+		c = NULL;
+		session_store_failed(run, "an activity's result");
 		goto out;
 	}
 	c = NULL;	/* session_ack_done frees it */
@@ -869,8 +953,7 @@ session_syscall_done(int ok, const char *cause, void *arg)
 
 	if (run != NULL && run->worker != NULL) {
 		if (!ok)
-			worker_kill(run->worker, "its call could not be "
-			    "recorded");
+			session_store_failed(run, "a call");
 		else if (!a->waiting)
 			session_send_seq(run, FRAME_SYSCALL_RESULT, a->ctx.seq,
 			    a->result);
@@ -927,9 +1010,9 @@ session_on_syscall(struct session_run *run, struct frame_msg *msg,
 	a->received_at = now_us();
 	if (store_write(controller->store, session_syscall_write, a,
 	    session_syscall_done, a, &why) != 0) {
-		/* Not the worker's fault: lost, so the session resumes. */
+		/* Not the worker's fault: lost (or parked), so it resumes. */
 		log_error("session %s: %s", run->id, why);
-		worker_kill(run->worker, "its syscall could not be recorded");
+		session_store_failed(run, "a call");
 		rc = 0;
 		goto fail;
 	}
@@ -1061,6 +1144,12 @@ session_wake_write(struct store *s, void *arg, char **cause)
 static void
 session_wake_done(int ok, const char *cause, void *arg)
 {
+	if (!ok) {
+		/* Not saved (a full disk?): again in a second, not at once. */
+		log_error("waking sessions: %s; trying again in 1s", cause);
+		event_add(wake_ev, &(struct timeval){ 1, 0 });
+		return;
+	}
 	session_schedule();
 	session_wake_rearm();
 }
@@ -1184,6 +1273,8 @@ session_retry_done(int ok, const char *cause, void *arg)
 {
 	struct retry_arg *r = arg;
 
+	if (!ok)	/* still on_worker in the store: release it */
+		session_release_later(r->id);
 	session_wake_rearm();
 	free(r->reason);
 	free(r);
@@ -1263,6 +1354,9 @@ session_gone(struct worker *w, int code, int sig, const char *reason,
 	else if (run->stop_reason != NULL)
 		session_end(run->id, run->deployment_id, "stopped", NULL, NULL,
 		    NULL, xstrdup(run->stop_reason));
+	else if (run->parked)
+		/* No attempt counted: the store failed, not the session. */
+		session_release_later(run->id);
 	else if (run->timed_out) {
 		char d[32];
 
@@ -1529,6 +1623,7 @@ session_start_one(const char *id)
 	struct session_run *run;
 	struct pool_client client;
 	struct frame_builder fb;
+	struct run_ref *ref;
 	const uint8_t *frame;
 	char *cause = NULL, *event, *project_id = NULL, *entry = NULL,
 	    *event_id = NULL;
@@ -1555,8 +1650,10 @@ session_start_one(const char *id)
 	    sqlite3_column_text(st, 1) != NULL ? (const char *)
 	    sqlite3_column_text(st, 1) : "");
 	TAILQ_INSERT_TAIL(&runs, run, entry);
+	ref = run_ref_new(run, "the session's start");
 	if (store_write(controller->store, session_running_write, run->id,
-	    NULL, NULL, &cause) != 0) {
+	    session_write_done, ref, &cause) != 0) {
+		free(ref);
 		log_error("session %s: %s", id, cause);
 		free(cause);
 		sqlite3_finalize(st);
@@ -1629,6 +1726,9 @@ session_schedule(void)
 	static int scheduling;
 
 	if (controller == NULL || controller->pool == NULL || scheduling)
+		return;
+	/* A start could not be saved: wait for space (store-commit.c). */
+	if (store_is_full(controller->store))
 		return;
 	scheduling = 1;
 	while (pool_can_take(controller->pool)) {

@@ -334,8 +334,10 @@ webhook_committed(int ok, const char *cause, void *arg)
 
 	if (!ok) {
 		log_error("webhook: the event could not be saved: %s", cause);
-		webhook_reply(w->req, 503, "Service Unavailable", "the event "
-		    "could not be saved; retry later");
+		webhook_reply(w->req, 503, "Service Unavailable",
+		    store_is_full(controller->store) ? "the event could not "
+		    "be saved: the disk holding the store is full; retry "
+		    "later" : "the event could not be saved; retry later");
 	} else {
 		evhttp_add_header(evhttp_request_get_output_headers(w->req),
 		    "AutoKitteh-Event-ID", w->event_id);
@@ -438,8 +440,10 @@ webhook_handle(struct evhttp_request *req, const char *raw_path)
 	if (typeid_new("evt", w->event_id, sizeof w->event_id) != 0 ||
 	    store_write(controller->store, webhook_write, w, webhook_committed,
 	    w, &cause) != 0) {
-		webhook_reply(req, 503, "Service Unavailable", "the event could "
-		    "not be saved; retry later");
+		webhook_reply(req, 503, "Service Unavailable",
+		    store_is_full(controller->store) ? "the event could not "
+		    "be saved: the disk holding the store is full; retry "
+		    "later" : "the event could not be saved; retry later");
 		log_error("webhook: %s", cause != NULL ? cause : "no event id");
 		free(cause);
 		free(w->data);

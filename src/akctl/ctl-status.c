@@ -80,10 +80,12 @@ ctl_status_store(json_t *status)
 	format_size_human(wal > 0 ? (uint64_t)wal : 0, wal_text,
 	    sizeof wal_text);
 	ctl_print_label("store", "%s (%s, WAL %s, schema %" JSON_INTEGER_FORMAT
-	    ", synchronous %s)",
+	    ", synchronous %s)%s",
 	    json_string_value(json_object_get(store, "path")) ?: "?",
 	    size_text, wal_text, ctl_status_integer(store, "schema_version"),
-	    json_string_value(json_object_get(store, "synchronous")) ?: "?");
+	    json_string_value(json_object_get(store, "synchronous")) ?: "?",
+	    json_is_true(json_object_get(store, "disk_full")) ? " DISK FULL: "
+	    "changes are refused until space is freed" : "");
 }
 
 static void

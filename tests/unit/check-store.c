@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char tmpdir[64];
@@ -776,6 +777,74 @@ START_TEST(write_store_busy)
 END_TEST
 
 /*
+ * Disk full: SQLITE_FULL (here from PRAGMA max_page_count, which SQLite
+ * reports exactly as a full disk) fails the write with a cause naming the
+ * full disk and puts the store in the "full" state; SQLite may roll the
+ * whole transaction back, and then the batch's earlier writes hear so at
+ * the end of the turn: what is acknowledged is exactly what is saved.
+ * Once space is back, the probe (a write each second) leaves the state.
+ */
+START_TEST(write_disk_full)
+{
+	struct event_base *base = event_base_new();
+	struct store *s = open_ok(base);
+	struct done_log l;
+	struct write_arg small = { "INSERT INTO t VALUES (1)", NULL };
+	struct write_arg big = { "INSERT INTO t VALUES (zeroblob(200000))",
+	    NULL };
+	struct done_arg d[3] = { { &l, 1 }, { &l, 2 }, { &l, 3 } };
+	sqlite3 *other;
+	char *cause = NULL, *sql;
+	time_t t0;
+
+	memset(&l, 0, sizeof l);
+	setup_table(s);
+	other = other_connection();
+	xasprintf(&sql, "PRAGMA max_page_count = %lld", (long long)count(
+	    store_db(s), "PRAGMA page_count") + 2);
+	exec_ok(store_db(s), sql);
+	free(sql);
+	ck_assert_int_eq(store_is_full(s), 0);
+
+	ck_assert_int_eq(store_write(s, write_sql, &small, record_done, &d[0],
+	    &cause), 0);
+	ck_assert_int_eq(store_write(s, write_sql, &big, record_done, &d[1],
+	    &cause), -1);
+	ck_assert_msg(strstr(cause, "the disk holding the store is full") !=
+	    NULL, "cause: %s", cause);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(store_is_full(s), 1);
+	loop_until(base, &l, 1);
+	ck_assert_int_eq(l.n, 1);
+	ck_assert_int_eq(l.calls[0], 1);
+	/* Acknowledged exactly when saved. */
+	ck_assert_int_eq(count(other, "SELECT count(*) FROM t"), l.ok[0]);
+	if (!l.ok[0])
+		ck_assert_msg(strstr(l.cause[0], "full") != NULL, "cause: %s",
+		    l.cause[0]);
+
+	/* Space comes back: the probe notices within a few seconds. */
+	exec_ok(store_db(s), "PRAGMA max_page_count = 1000000");
+	t0 = time(NULL);
+	while (store_is_full(s) && time(NULL) - t0 < 5)
+		event_base_loop(base, EVLOOP_ONCE);
+	ck_assert_int_eq(store_is_full(s), 0);
+	ck_assert_int_eq(store_write(s, write_sql, &big, record_done, &d[2],
+	    &cause), 0);
+	loop_until(base, &l, 2);
+	ck_assert_int_eq(l.n, 2);
+	ck_assert_int_eq(l.ok[1], 1);
+	ck_assert_int_eq(count(other, "SELECT count(*) FROM t WHERE "
+	    "length(v) = 200000"), 1);
+	sqlite3_close(other);
+	done_log_free(&l);
+	store_close(s);
+	event_base_free(base);
+}
+END_TEST
+
+/*
  * Regression (fixed): a write made by a done callback while store_close() flushes is
  * lost. store_close() runs store_flush() once; the callback's store_write()
  * returns 0 and opens a new batch, then store_commit_free() drops its
@@ -872,6 +941,7 @@ store_suite(void)
 	tcase_add_test(tc, close_flushes);
 	tcase_add_test(tc, flush_commits_now);
 	tcase_add_test(tc, write_store_busy);
+	tcase_add_test(tc, write_disk_full);
 	suite_add_tcase(s, tc);
 
 	/* Tests that expose bugs in the code under test: see each comment. */
