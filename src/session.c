@@ -21,6 +21,7 @@
  * enforce (timeout, CPU, a stop) are final.
  */
 #include "autokittehd.h"
+#include "failpoint.h"
 #include "frame.h"
 
 #include <signal.h>
@@ -585,8 +586,10 @@ session_ack_done(int ok, const char *cause, void *arg)
 			if (run->worker != NULL)
 				worker_kill(run->worker, "its result could not "
 				    "be recorded");
-		} else
+		} else {
+			FAILPOINT("after-commit-before-ack");
 			session_send_seq(run, FRAME_ACK, c->seq, NULL);
+		}
 	}
 	free(c);
 }
@@ -660,6 +663,7 @@ session_on_result(struct session_run *run, struct frame_msg *msg)
 	    session_ack_done, c, &cause) != 0)
 		goto out;
 	c = NULL;	/* session_ack_done frees it */
+	FAILPOINT("after-result-before-commit");
 	rc = 0;
 out:
 	if (rc != 0) {
@@ -1523,8 +1527,11 @@ session_start_one(const char *id)
 	if (len > FRAME_DEFAULT_LIMIT)
 		worker_kill(run->worker, "the build is larger than a frame may "
 		    "be");
-	else
+	else {
 		worker_send(run->worker, frame, len);
+		if (run->last_seq > 0)
+			FAILPOINT("replay");
+	}
 	frame_builder_free(&fb);
 	free(project_id);
 	free(entry);
@@ -1678,6 +1685,7 @@ session_recover_write(struct store *s, void *arg, char **cause)
 	}
 	sqlite3_step(st);
 	sqlite3_finalize(st);
+	FAILPOINT("recovery");
 	if (n > 0)
 		log_notice("%lld sessions were running when autokittehd last "
 		    "stopped; they resume (durable ones replay their history, "

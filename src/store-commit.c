@@ -13,6 +13,7 @@
  * rolled back and every callback hears so.
  */
 #include "autokittehd.h"
+#include "failpoint.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,7 @@ store_commit_run(struct store_commit *c)
 
 	if (!c->open)
 		return;
+	FAILPOINT("before-commit");
 	ok = exec_sql(db, "COMMIT", &why) == 0;
 	if (!ok) {
 		log_error("store: commit of %zu writes failed: %s; they were "
