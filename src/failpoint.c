@@ -20,6 +20,7 @@ static struct failpoint {
 	{ "after-result-before-commit", 0, 0 },
 	{ "recovery", 0, 0 },
 	{ "replay", 0, 0 },
+	{ "zygote-spawn", 0, 0 },
 };
 int failpoints_armed;
 
@@ -80,7 +81,8 @@ failpoint_init(void)
 			fatalx("AK_FAILPOINTS: bad item \"%s%s%s\": expected "
 			    "NAME:N with N >= 1 and NAME one of before-commit, "
 			    "after-commit-before-ack, "
-			    "after-result-before-commit, recovery, replay",
+			    "after-result-before-commit, recovery, replay, "
+			    "zygote-spawn",
 			    item, colon != NULL ? ":" : "", colon != NULL ?
 			    colon + 1 : "");
 		failpoints[i].fire_at = n;

@@ -20,6 +20,8 @@
  *                               yet committed
  *   replay                      session.c: RUN with a history just sent to
  *                               a worker (it is replaying)
+ *   zygote-spawn                pool.c: the zygote was just forked (it must
+ *                               not outlive us)
  */
 #ifndef FAILPOINT_H
 #define FAILPOINT_H

@@ -25,6 +25,7 @@ struct sandbox_params {
 	int		 ipc_fd;	/* kept open; everything else closed */
 	const char	*pythonpath;	/* the SDK's directory, read-only */
 	const char	*writable;	/* more writable dirs, ':'-separated */
+	pid_t		 parent;	/* the zygote: we die with it */
 };
 
 int sandbox_apply(const struct sandbox_params *, char **cause);
