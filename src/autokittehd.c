@@ -11,6 +11,7 @@
  * http.request_timeout, the last batch commits, the store closes, exit 0.
  */
 #include "autokittehd.h"
+#include "failpoint.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -322,6 +323,7 @@ main(int argc, char **argv)
 	event_set_fatal_callback(libevent_fatal_cb);
 	metrics_init();
 	notify_init();
+	failpoint_init();
 	log_info("autokittehd " PACKAGE_VERSION " starting, configuration %s",
 	    d.config.file != NULL ? d.config.file : "built-in defaults");
 

@@ -20,6 +20,7 @@
  * from the zygote restarts the zygote.
  */
 #include "autokittehd.h"
+#include "failpoint.h"
 #include "frame.h"
 
 #include <dirent.h>
@@ -29,6 +30,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -848,7 +850,7 @@ static int
 zygote_spawn(struct pool *p, char **cause)
 {
 	int sv[2];
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		xasprintf(cause, "socketpair: %s", strerror(errno));
@@ -867,6 +869,14 @@ zygote_spawn(struct pool *p, char **cause)
 		int n = 0;
 		sigset_t none;
 
+		/*
+		 * Die with us from now on (execve keeps it), and not at all if
+		 * we are already dead: the zygote alone cannot tell, since a
+		 * subreaper rather than init may have adopted it.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1 ||
+		    getppid() != parent)
+			_exit(127);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
@@ -886,6 +896,7 @@ zygote_spawn(struct pool *p, char **cause)
 		_exit(127);
 	}
 	close(sv[1]);
+	FAILPOINT("zygote-spawn");
 	p->zygote_pid = pid;
 	p->zfd = sv[0];
 	p->zhello = p->zready = 0;

@@ -26,6 +26,7 @@
  * once a write succeeds again.
  */
 #include "autokittehd.h"
+#include "failpoint.h"
 #include "frame.h"
 
 #include <signal.h>
@@ -667,8 +668,10 @@ session_ack_done(int ok, const char *cause, void *arg)
 		run->pending_call = 0;
 		if (!ok)
 			session_store_failed(run, "an activity's result");
-		else
+		else {
+			FAILPOINT("after-commit-before-ack");
 			session_send_seq(run, FRAME_ACK, c->seq, NULL);
+		}
 	}
 	free(c);
 }
@@ -757,6 +760,7 @@ session_on_result(struct session_run *run, struct frame_msg *msg,
 		goto out;
 	}
 	c = NULL;	/* session_ack_done frees it */
+	FAILPOINT("after-result-before-commit");
 out:
 	if (rc != 0) {
 		xasprintf(cause, "bad RESULT: %s", why);
@@ -1709,8 +1713,11 @@ session_start_one(const char *id)
 	if (len > FRAME_DEFAULT_LIMIT)
 		worker_kill(run->worker, "the build is larger than a frame may "
 		    "be");
-	else
+	else {
 		worker_send(run->worker, frame, len);
+		if (run->last_seq > 0)
+			FAILPOINT("replay");
+	}
 	frame_builder_free(&fb);
 	free(project_id);
 	free(entry);
@@ -1867,6 +1874,7 @@ session_recover_write(struct store *s, void *arg, char **cause)
 	}
 	sqlite3_step(st);
 	sqlite3_finalize(st);
+	FAILPOINT("recovery");
 	if (n > 0)
 		log_notice("%lld sessions were running when autokittehd last "
 		    "stopped; they resume (durable ones replay their history, "

@@ -22,6 +22,7 @@
  * that state by itself when it has.
  */
 #include "autokittehd.h"
+#include "failpoint.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +311,7 @@ store_commit_run(struct store_commit *c)
 	}
 	if (!c->open)
 		return;
+	FAILPOINT("before-commit");
 	ok = exec_sql(db, "COMMIT", &why) == 0;
 	if (!ok) {
 		int full = errcode_full(db);

@@ -230,8 +230,9 @@ sandbox_namespace(const struct sandbox_params *sp, char **cause)
 	/* The credential change of unshare(CLONE_NEWUSER) may have cleared
 	 * the parent-death signal; arm it again. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1 ||
-	    getppid() == 1) {
-		xasprintf(cause, "parent-death signal: %s", getppid() == 1 ?
+	    getppid() != sp->parent) {
+		xasprintf(cause, "parent-death signal: %s",
+		    getppid() != sp->parent ?
 		    "parent exited" : strerror(errno));
 		return -1;
 	}

@@ -21,8 +21,6 @@
 int
 sandbox_process(const struct sandbox_params *sp, char **cause)
 {
-	(void)sp;
-
 	if (setsid() == -1) {
 		xasprintf(cause, "setsid: %s", strerror(errno));
 		return -1;
@@ -31,8 +29,12 @@ sandbox_process(const struct sandbox_params *sp, char **cause)
 		xasprintf(cause, "PR_SET_PDEATHSIG: %s", strerror(errno));
 		return -1;
 	}
-	if (getppid() == 1) {
-		/* The zygote died before we asked to die with it. */
+	if (getppid() != sp->parent) {
+		/*
+		 * The zygote died before we asked to die with it: we were
+		 * adopted, by init or by a subreaper (a service manager, a
+		 * container's init), so comparing with 1 is not enough.
+		 */
 		xasprintf(cause, "parent exited");
 		return -1;
 	}

@@ -66,7 +66,7 @@ sandbox_uid(const struct sandbox_params *sp, char **cause)
 		xasprintf(cause, "PR_SET_PDEATHSIG: %s", strerror(errno));
 		return -1;
 	}
-	if (getppid() == 1) {
+	if (getppid() != sp->parent) {
 		xasprintf(cause, "parent exited");
 		return -1;
 	}

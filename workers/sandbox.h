@@ -39,6 +39,7 @@ struct sandbox_params {
 	const char	*cgroups;	/* cgroup dirs to create and join */
 	uint64_t	 pids_max;	/* cgroup pids.max, 0 = none */
 	uint64_t	 nproc;		/* RLIMIT_NPROC in the user ns, 0 = none */
+	pid_t		 parent;	/* the zygote: we die with it */
 };
 
 int sandbox_apply(const struct sandbox_params *, char **cause);

@@ -91,8 +91,8 @@ worker_child(int fd, const struct sandbox_params *sp)
 	sigprocmask(SIG_SETMASK, &zygote_oldmask, NULL);
 	close(zygote_sigfd);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1 ||
-	    getppid() == 1)
-		_exit(1);
+	    getppid() != sp->parent)
+		_exit(1);	/* the zygote is already gone */
 	if (dup2(fd, WORKER_IPC_FD) == -1)
 		_exit(1);
 	close(fd);
@@ -186,6 +186,7 @@ zygote_spawn(struct frame_msg *msg, char **cause)
 	sp.mechanisms = (unsigned)mechanisms;
 	sp.hide = hide;
 	sp.cgroups = cgroups;
+	sp.parent = getpid();
 
 	python_before_fork();
 	if ((pid = fork()) == -1) {
