@@ -147,8 +147,7 @@ int store_latest_schema(void);
 typedef int (*store_write_fn)(struct store *, void *arg, char **cause);
 typedef void (*store_done_fn)(int ok, const char *cause, void *arg);
 struct store_commit;
-struct store_commit *store_commit_new(struct store *, struct event_base *,
-    int);
+struct store_commit *store_commit_new(struct store *, struct event_base *);
 void store_commit_free(struct store_commit *);
 int store_write(struct store *, store_write_fn, void *arg, store_done_fn,
     void *done_arg, char **cause);

@@ -134,7 +134,7 @@ metrics_render(struct evbuffer *out, uint64_t uptime_s)
 	    (unsigned long long)(m.commit_count - m.commits_failed),
 	    (unsigned long long)m.commits_failed);
 	render_histogram(out, "autokitteh_store_commit_seconds",
-	    "Time from a batch's first write to its being durable.",
+	    "Time from a batch's first write to its COMMIT returning.",
 	    commit_buckets_s, m.commit_bucket, nitems(commit_buckets_s),
 	    m.commit_count, m.commit_sum_s);
 	render_histogram(out, "autokitteh_store_commit_batch_size",

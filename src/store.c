@@ -3,9 +3,7 @@
  *
  * autokittehd alone opens the database (data_dir/autokitteh.db). It runs in
  * WAL mode with synchronous FULL by default (an acknowledged commit survives
- * power loss; with an event loop the flush after each commit is ours, made
- * off the loop: see store-commit.c) or NORMAL (survives a crash of the
- * process), foreign keys on,
+ * power loss) or NORMAL (survives a crash of the process), foreign keys on,
  * and a busy timeout in case an operator opens it with sqlite3 meanwhile.
  * At open we run PRAGMA quick_check and apply migrations (store-migrate.c);
  * any failure refuses to start with a sentence saying how to recover.
@@ -165,19 +163,8 @@ store_open(const char *path, int synchronous, struct event_base *base,
 	s->next_open = open_stores;
 	open_stores = s;
 	s->synchronous = synchronous;
-	/*
-	 * With a loop, synchronous = full is kept by flushing the WAL after
-	 * each group commit from a thread (store-commit.c); SQLite itself then
-	 * runs NORMAL, which in WAL mode still syncs around checkpoints.
-	 */
-	if (base != NULL && synchronous == STORE_SYNC_FULL &&
-	    store_exec(db, "PRAGMA synchronous = NORMAL", cause) != 0) {
-		store_close(s);
-		return NULL;
-	}
 	if (base != NULL)
-		s->commit = store_commit_new(s, base,
-		    synchronous == STORE_SYNC_FULL);
+		s->commit = store_commit_new(s, base);
 	return s;
 }
 
