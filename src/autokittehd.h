@@ -288,6 +288,26 @@ json_t *connect_parse_request(const char *body, size_t len,
     const char *const *fields, char **cause);
 const char *connect_get_string(json_t *req, const char *proto_name);
 
+/* http-head.c: RFC 9112 checks on a request head, as its bytes arrive. */
+#define HTTP_HEAD_LINE_KEEP	128
+struct http_head {
+	size_t		 bytes;		/* of the head so far */
+	size_t		 lines;		/* complete lines so far */
+	int		 saw_cr;
+	char		 line[HTTP_HEAD_LINE_KEEP];	/* the line's start */
+	char		 tail[9];	/* the request line's end */
+	size_t		 line_len;	/* the whole line's length */
+	int		 ncl, nte;
+	char		 cl[24];	/* the first Content-Length */
+	int		 done;
+	int		 status;	/* when refused: 400, 414, 431, 501 */
+	const char	*cause;		/* when refused: a sentence */
+};
+enum { HTTP_HEAD_BAD = -1, HTTP_HEAD_MORE = 0, HTTP_HEAD_DONE = 1 };
+void http_head_reset(struct http_head *);
+int http_head_feed(struct http_head *, const void *, size_t, size_t limit,
+    size_t *used);
+
 /* server-http.c */
 struct server;
 struct api_call;

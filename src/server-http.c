@@ -11,17 +11,11 @@
  *    first byte, or the client gets 408 and the connection is closed. A
  *    client trickling one byte a second never trips a read timeout, so this
  *    is a separate timer that only the dispatch of a complete request stops;
- *  - a header limit: we count header bytes as they arrive and answer 431 as
- *    soon as they pass max_header_size, or 414 while still in the request
- *    line (evhttp's own, larger limit stays as a backstop);
- *  - the framing rules evhttp is lax about (RFC 9112), checked on the same
- *    pass over the head, because a server and a proxy in front of it that
- *    disagree on where a request ends let a client smuggle one request
- *    inside another: lines end in CRLF (a bare CR or LF is 400), no NUL,
- *    no obsolete line folding, no whitespace before a header's colon, a
- *    Content-Length is digits and repeated only with the same value, and
- *    Transfer-Encoding is "chunked" alone (else 501) and never comes with
- *    a Content-Length (400);
+ *  - the head's checks (http-head.c), fed the head's bytes as they arrive:
+ *    its size (431 past max_header_size, or 414 while still in the
+ *    request line; evhttp's own, larger limit stays as a backstop) and the
+ *    framing rules evhttp is lax about, which a client could use to
+ *    smuggle a request past a proxy (400, or 501);
  *  - a connection limit per listener: past max_connections a new TCP
  *    connection gets 503, and a flood on the TCP port cannot lock akctl
  *    out of the admin socket.
@@ -52,9 +46,6 @@
 
 enum conn_phase { CONN_HEAD, CONN_BODY, CONN_BUSY };
 
-/* The start of each head line kept for the framing checks. */
-#define HEAD_LINE_KEEP	128
-
 struct listener {
 	struct server			*server;
 	int				 is_unix;
@@ -76,15 +67,7 @@ struct conn {
 	int			 over_limit;
 	int			 aborted;	/* answered early, shut down */
 	enum conn_phase		 phase;
-	/* The head being received (conn_head_byte). */
-	size_t			 head_bytes;
-	size_t			 head_lines;	/* complete lines so far */
-	int			 saw_cr;
-	char			 line[HEAD_LINE_KEEP];
-	char			 tail[9];	/* the line's last 9 bytes */
-	size_t			 line_len;	/* the whole line's length */
-	int			 ncl, nte, cl_bad, te_bad;
-	char			 cl[24];	/* the first Content-Length */
+	struct http_head	 head;		/* the request arriving */
 	int			 have_peer;
 	struct peer		 peer;
 	struct conn		*next_pending;	/* created, not yet attached */
@@ -165,6 +148,40 @@ conn_deadline_cb(evutil_socket_t fd, short events, void *arg)
 	conn_abort(c, 408, "Request Timeout", text);
 }
 
+/* The head broke a rule of http-head.c: answer why and close. */
+static void
+conn_refuse(struct conn *c)
+{
+	const struct http_head *h = &c->head;
+	char text[256], size[32];
+	const char *reason;
+
+	switch (h->status) {
+	case 414:
+		reason = "URI Too Long";
+		break;
+	case 431:
+		reason = "Request Header Fields Too Large";
+		break;
+	case 501:
+		reason = "Not Implemented";
+		break;
+	default:
+		reason = "Bad Request";
+		break;
+	}
+	if (h->status == 414 || h->status == 431) {
+		format_size_bytes(c->listener->server->config->max_header_size,
+		    size, sizeof size);
+		snprintf(text, sizeof text, "%s (%s)\n", h->cause, size);
+	} else
+		snprintf(text, sizeof text, "malformed request: %s\n",
+		    h->cause);
+	log_debug("http: %s: refusing a request: %d %s",
+	    c->listener->address, h->status, h->cause);
+	conn_abort(c, h->status, reason, text);
+}
+
 static void
 conn_arm_deadline(struct conn *c)
 {
@@ -176,183 +193,9 @@ conn_arm_deadline(struct conn *c)
 }
 
 /*
- * Count header bytes as they arrive and check the head's framing (see the
- * top of this file) on the same pass: the head ends at the first empty
- * line. Only the head of a request in CONN_HEAD is looked at.
+ * Feed the head of the request in CONN_HEAD to its checks (http-head.c)
+ * as it arrives: n bytes of buf from at. The head's end starts the body.
  */
-static void
-conn_head_reset(struct conn *c)
-{
-	c->head_bytes = 0;
-	c->head_lines = 0;
-	c->saw_cr = 0;
-	c->line_len = 0;
-	c->ncl = c->nte = c->cl_bad = c->te_bad = 0;
-	c->cl[0] = '\0';
-}
-
-static void
-conn_bad_request(struct conn *c, const char *what)
-{
-	char text[256];
-
-	snprintf(text, sizeof text, "malformed request: %s\n", what);
-	log_debug("http: %s: refusing a request: %s", c->listener->address,
-	    what);
-	conn_abort(c, 400, "Bad Request", text);
-}
-
-/* The value of a "name: value" line without the whitespace around it. */
-static void
-head_value(const char *colon, const char *end, const char **v, size_t *n)
-{
-	const char *p = colon + 1;
-
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	*v = p;
-	*n = (size_t)(end - p);
-}
-
-static int
-all_digits(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return 0;
-	}
-	return 1;
-}
-
-/* A complete header line (without its CRLF): 0, or -1 once answered. */
-static int
-conn_head_line(struct conn *c)
-{
-	size_t kept = c->line_len < sizeof c->line ? c->line_len :
-	    sizeof c->line;
-	const char *line = c->line, *colon, *v;
-	size_t name_len, n;
-
-	if (c->head_lines == 0) {
-		/* evhttp parses the rest; its version parser overflows. */
-		if (c->line_len < sizeof c->tail || (memcmp(c->tail,
-		    " HTTP/1.1", 9) != 0 && memcmp(c->tail, " HTTP/1.0",
-		    9) != 0)) {
-			conn_bad_request(c, "the request line does not end "
-			    "with HTTP/1.1 or HTTP/1.0");
-			return -1;
-		}
-		return 0;
-	}
-	if (line[0] == ' ' || line[0] == '\t') {
-		conn_bad_request(c, "obsolete line folding (a header line "
-		    "starting with whitespace)");
-		return -1;
-	}
-	if ((colon = memchr(line, ':', kept)) == NULL)
-		return 0;	/* no colon, or a long name: evhttp decides */
-	name_len = (size_t)(colon - line);
-	if (name_len == 0 || memchr(line, ' ', name_len) != NULL ||
-	    memchr(line, '\t', name_len) != NULL) {
-		conn_bad_request(c, "a header name is empty or has whitespace "
-		    "before its colon");
-		return -1;
-	}
-	if (name_len == 14 && strncasecmp(line, "Content-Length", 14) == 0) {
-		head_value(colon, line + kept, &v, &n);
-		if (c->line_len > kept || n == 0 || n >= sizeof c->cl ||
-		    !all_digits(v, n))
-			c->cl_bad = 1;
-		else if (c->ncl == 0)
-			snprintf(c->cl, sizeof c->cl, "%.*s", (int)n, v);
-		else if (strlen(c->cl) != n || memcmp(c->cl, v, n) != 0)
-			c->cl_bad = 2;
-		c->ncl++;
-	} else if (name_len == 17 && strncasecmp(line, "Transfer-Encoding",
-	    17) == 0) {
-		head_value(colon, line + kept, &v, &n);
-		if (c->line_len > kept || n != 7 || strncasecmp(v, "chunked",
-		    7) != 0)
-			c->te_bad = 1;
-		c->nte++;
-	}
-	return 0;
-}
-
-/* The empty line ending the head: 0, or -1 once answered. */
-static int
-conn_head_end(struct conn *c)
-{
-	if (c->cl_bad) {
-		conn_bad_request(c, c->cl_bad == 2 ? "Content-Length headers "
-		    "with different values" : "Content-Length is not a "
-		    "decimal number");
-		return -1;
-	}
-	if (c->nte > 0 && c->ncl > 0) {
-		conn_bad_request(c, "both Content-Length and "
-		    "Transfer-Encoding");
-		return -1;
-	}
-	if (c->te_bad || c->nte > 1) {
-		log_debug("http: %s: refusing a request: a transfer coding "
-		    "other than chunked", c->listener->address);
-		conn_abort(c, 501, "Not Implemented", "the only "
-		    "Transfer-Encoding accepted is \"chunked\"\n");
-		return -1;
-	}
-	return 0;
-}
-
-/* One byte of the head: 1 at its end, -1 once answered, else 0. */
-static int
-conn_head_byte(struct conn *c, unsigned char b)
-{
-	c->head_bytes++;
-	if (b == '\0') {
-		conn_bad_request(c, "a NUL byte in the request head");
-		return -1;
-	}
-	if (c->saw_cr && b != '\n') {
-		conn_bad_request(c, "a bare CR in the request head (lines end "
-		    "with CRLF)");
-		return -1;
-	}
-	if (b == '\r') {
-		c->saw_cr = 1;
-		return 0;
-	}
-	if (b != '\n') {
-		if (c->line_len < sizeof c->line)
-			c->line[c->line_len] = (char)b;
-		c->line_len++;
-		if (c->head_lines == 0) {
-			memmove(c->tail, c->tail + 1, sizeof c->tail - 1);
-			c->tail[sizeof c->tail - 1] = (char)b;
-		}
-		return 0;
-	}
-	if (!c->saw_cr) {
-		conn_bad_request(c, "a bare LF in the request head (lines end "
-		    "with CRLF)");
-		return -1;
-	}
-	c->saw_cr = 0;
-	if (c->line_len == 0) {
-		if (c->head_lines == 0)
-			return 0;	/* RFC 9112 2.2: an empty line first */
-		return conn_head_end(c) == 0 ? 1 : -1;
-	}
-	if (conn_head_line(c) != 0)
-		return -1;
-	c->head_lines++;
-	c->line_len = 0;
-	return 0;
-}
-
-/* Scan n bytes of buf from at; stops at the end of the head. */
 static void
 conn_head_scan(struct conn *c, struct evbuffer *buf, struct evbuffer_ptr at,
     size_t n)
@@ -362,40 +205,22 @@ conn_head_scan(struct conn *c, struct evbuffer *buf, struct evbuffer_ptr at,
 
 	while (n > 0 && c->phase == CONN_HEAD) {
 		int nv = evbuffer_peek(buf, (ev_ssize_t)n, &at, v, 8);
-		size_t done = 0;
+		size_t done = 0, used;
 
 		if (nv <= 0)
 			return;
 		for (int i = 0; i < nv && i < 8 && done < n; i++) {
-			const unsigned char *p = v[i].iov_base;
 			size_t len = v[i].iov_len < n - done ? v[i].iov_len :
 			    n - done;
 
-			for (size_t j = 0; j < len; j++) {
-				int rc = conn_head_byte(c, p[j]);
-
-				if (rc == 1 && c->head_bytes <= limit) {
-					c->phase = CONN_BODY;
-					return;
-				}
-				if (rc == -1)
-					return;
-				if (c->head_bytes > limit) {
-					char text[128], size[32];
-					int first = c->head_lines == 0;
-
-					format_size_bytes(limit, size,
-					    sizeof size);
-					snprintf(text, sizeof text, "the "
-					    "request %s larger than "
-					    "http.max_header_size (%s)\n",
-					    first ? "line is" : "headers are",
-					    size);
-					conn_abort(c, first ? 414 : 431, first ?
-					    "URI Too Long" : "Request Header "
-					    "Fields Too Large", text);
-					return;
-				}
+			switch (http_head_feed(&c->head, v[i].iov_base, len,
+			    limit, &used)) {
+			case HTTP_HEAD_DONE:
+				c->phase = CONN_BODY;
+				return;
+			case HTTP_HEAD_BAD:
+				conn_refuse(c);
+				return;
 			}
 			done += len;
 		}
@@ -957,7 +782,7 @@ request_complete_cb(struct evhttp_request *req, void *arg)
 	/* Keep-alive: the next request gets a fresh deadline and head, and
 	 * what a pipelining client sent of it already is checked now. */
 	c->phase = CONN_HEAD;
-	conn_head_reset(c);
+	http_head_reset(&c->head);
 	if (c->deadline != NULL)
 		conn_arm_deadline(c);
 	in = bufferevent_get_input(c->bev);

@@ -134,6 +134,28 @@ def forged_done(event):
     return "real"
 
 
+def fd_flood(event):
+    """Valid PRINT frames, each carrying 200 descriptors (SCM_RIGHTS): the
+    controller reads without a control buffer, so the kernel drops them.
+    (The kernel also caps the descriptors in flight at RLIMIT_NOFILE:
+    ETOOMANYREFS until the controller has read the earlier ones.)"""
+    import errno
+    import socket
+    sock = socket.socket(fileno=os.dup(3))
+    null = os.open("/dev/null", os.O_RDONLY)
+    for i in range(20):
+        for _ in range(200):
+            try:
+                socket.send_fds(sock, [frame(PRINT, {"text": "fds %d\n" % i})],
+                                [null] * 200)
+                break
+            except OSError as e:
+                if e.errno != errno.ETOOMANYREFS:
+                    raise
+                time.sleep(0.05)
+    return "sent"
+
+
 def good(event):
     time.sleep(0.2)
     return event.data["n"]
@@ -186,6 +208,8 @@ while IFS='|' read -r name want; do
 	id=$(start attack "case=\"$name\"") || fail "cannot start case $name"
 	SES[$name]=$id
 done <<<"$CASES"
+fds_before=$(ls "/proc/$DAEMON_PID/fd" | wc -l)
+flood=$(start fd_flood)
 cut=$(start cut_short)
 dcall=$(start durable_call_out_of_order --durable)
 forged=$(start forged_done)
@@ -228,6 +252,9 @@ assert_eq '"forged"' "$(session_result "$forged")" "with the value the code wrot
 wait_until 10 grep -q "violated the protocol: bad DONE: a second DONE\|violated the protocol: a DONE after DONE" "$LOG" ||
     fail "the runtime's own DONE after the forged one was not a violation"
 ok "case forged-done: the runtime's DONE after it killed the worker"
+run ak session watch -t 60s "$flood"
+assert_eq "$flood completed" "$OUT" "case fd-flood: frames carrying 4000 descriptors in all are just prints"
+assert_eq 20 "$(ak session prints "$flood" | grep -c '^fds ')" "case fd-flood: all 20 prints arrived"
 took=$(( $(date +%s) - t0 ))
 
 # No retries: each attack ran on exactly one worker.
@@ -252,6 +279,10 @@ assert_eq 7 "$(session_result "$id")" "and returns its value"
 
 run ak status -j
 assert_eq 0 "$(jget "$OUT" .workers.zygote_restarts)" "the zygote never restarted"
+fds_after=$(ls "/proc/$DAEMON_PID/fd" | wc -l)
+[ "$fds_after" -lt $(( fds_before + 50 )) ] ||
+    fail "the daemon has $fds_after descriptors open, $fds_before before the attacks"
+ok "the daemon kept none of the passed descriptors ($fds_before open before, $fds_after after)"
 none_busy() { test "$(ak status -j | jq .workers.busy)" = 0; }
 wait_until 10 none_busy || fail "workers are still busy"
 ok "no worker is left busy"

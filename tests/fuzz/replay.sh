@@ -15,4 +15,5 @@ rc=0
 "$top_builddir/tests/fuzz/replay-cron" "$top_srcdir/tests/fuzz/corpus/cron" || rc=1
 "$top_builddir/tests/fuzz/replay-cel" "$top_srcdir/tests/fuzz/corpus/cel" || rc=1
 "$top_builddir/tests/fuzz/replay-webhook" "$top_srcdir/tests/fuzz/corpus/webhook" || rc=1
+"$top_builddir/tests/fuzz/replay-http-head" "$top_srcdir/tests/fuzz/corpus/http-head" || rc=1
 exit "$rc"

@@ -36,6 +36,7 @@ import time
 ARGS = None
 RESULTS = []            # (ok, name, message)
 WEBHOOK_ACCEPTED = [0]  # 202s the daemon gave to good webhook requests
+WEBHOOK_UNKNOWN = [0]   # good webhook requests that got no answer in time
 LOCK = threading.Lock()
 
 
@@ -222,9 +223,9 @@ class Prober(threading.Thread):
         while not self.stop.is_set():
             st, dt = get(self.kind, self.path, self.method, self.body)
             self.seen.append((st, dt))
-            if st == 202:
+            if self.method == "POST" and st in (202, None):
                 with LOCK:
-                    WEBHOOK_ACCEPTED[0] += 1
+                    (WEBHOOK_ACCEPTED if st else WEBHOOK_UNKNOWN)[0] += 1
             self.stop.wait(self.interval)
 
     def finish(self):
@@ -617,7 +618,7 @@ def main():
             print("not ok %d - %s: %s" % (i, name, err), flush=True)
     if ARGS.accepted_file:
         with open(ARGS.accepted_file, "w") as f:
-            f.write("%d\n" % WEBHOOK_ACCEPTED[0])
+            f.write("%d %d\n" % (WEBHOOK_ACCEPTED[0], WEBHOOK_UNKNOWN[0]))
     return 1 if failed else 0
 
 

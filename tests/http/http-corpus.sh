@@ -68,18 +68,23 @@ $(grep '^not ok' "$T/tap")"
 fi
 ok "$(grep -c '^ok' "$T/tap") corpus cases passed"
 
-# Every session of the hook trigger came from a probe that got 202: no
-# refused request (431 with the body buffered, a smuggled request) ran.
-accepted=$(cat "$T/accepted")
+# Every session of the hook trigger came from a probe that got 202 (or,
+# on a machine too loaded to answer one in time, none): no refused request
+# (431 with the body buffered, a smuggled request) ran.
+read -r accepted unknown <"$T/accepted"
 [ "$accepted" -gt 0 ] || fail "no webhook probe was accepted"
-want() {
-	test "$(ak session list -j | jq '[.sessions[] |
-	    select(.entrypoint.name == "on_hook")] | length')" = "$accepted"
+hook_sessions() {
+	ak session list -j | jq '[.sessions[] |
+	    select(.entrypoint.name == "on_hook")] | length'
 }
-wait_until 10 want || fail "the hook trigger has $(ak session list -j |
-    jq '[.sessions[] | select(.entrypoint.name == "on_hook")] | length') \
-sessions, but only $accepted webhook requests were accepted"
-ok "the hook trigger ran exactly once per accepted request ($accepted)"
+enough() { test "$(hook_sessions)" -ge "$accepted"; }
+wait_until 10 enough || fail "the hook trigger has $(hook_sessions) sessions, \
+but $accepted webhook requests were accepted"
+n=$(hook_sessions)
+[ "$n" -le $(( accepted + unknown )) ] || fail "the hook trigger has $n \
+sessions, but only $accepted webhook requests were accepted ($unknown \
+unanswered): a refused request ran"
+ok "the hook trigger ran once per accepted request ($n sessions, $accepted accepted, $unknown unanswered)"
 
 assert_healthy "after the corpus, the daemon"
 check_sanitizers
