@@ -7,7 +7,9 @@
 # master key and of the data key keeps sessions working and makes the old
 # key file useless; the daemon refuses (exit 78) a key file open to
 # others, of the wrong size, missing, or not the store's; and start-up
-# finishes or discards an interrupted rotation.
+# finishes or discards an interrupted rotation. A github connection's
+# webhook_secret, which the daemon itself uses to verify deliveries,
+# keeps verifying them across rotations.
 . "$top_srcdir/tests/e2e/lib.sh"
 need_jq
 command -v sha256sum >/dev/null 2>&1 || skip "sha256sum is not installed"
@@ -22,6 +24,9 @@ M_TOKEN=$(marker token)
 M_MSECRET=$(marker manifest)
 M_CONN=$(marker conn)
 M_PLAIN=$(marker plain)
+M_GH=$(marker github)
+HAVE_OPENSSL=
+command -v openssl >/dev/null 2>&1 && HAVE_OPENSSL=1
 KEY=$DATA/secrets.key
 DB=$DATA/autokitteh.db
 
@@ -42,6 +47,30 @@ assert_sealed() {	# WHEN
 	assert_eq 0 "$(in_store "$M_TOKEN")" "$1: the akctl secret is not in the store or WAL in clear"
 	assert_eq 0 "$(in_store "$M_MSECRET")" "$1: the manifest secret is not in the store or WAL in clear"
 	assert_eq 0 "$(in_store "$M_CONN")" "$1: the connection secret is not in the store or WAL in clear"
+	assert_eq 0 "$(in_store "$M_GH")" "$1: the webhook secret is not in the store or WAL in clear"
+}
+
+# gh_verifies WHAT: a delivery signed with the webhook secret is accepted
+# (the daemon decrypted the secret to check it), one signed otherwise not.
+GH_N=0
+gh_verifies() {
+	local body='{"ref":"refs/heads/main"}' sig bad
+
+	if [ -z "$HAVE_OPENSSL" ]; then
+		echo "# $1: no openssl, the webhook secret is not checked"
+		return 0
+	fi
+	GH_N=$((GH_N + 1))
+	sig=sha256=$(printf %s "$body" | openssl dgst -sha256 -hmac "$M_GH" | sed 's/^.*= *//')
+	bad=sha256=$(printf %s "$body" | openssl dgst -sha256 -hmac nope | sed 's/^.*= *//')
+	hook POST "$(tcp_url /github/webhook)" -H 'Content-Type: application/json' \
+	    -H 'X-GitHub-Event: push' -H "X-GitHub-Delivery: d$GH_N" \
+	    -H "X-Hub-Signature-256: $sig" --data-binary "$body"
+	assert_eq 202 "$CODE" "$1: a delivery signed with the sealed webhook_secret is accepted"
+	hook POST "$(tcp_url /github/webhook)" -H 'Content-Type: application/json' \
+	    -H 'X-GitHub-Event: push' -H "X-GitHub-Delivery: x$GH_N" \
+	    -H "X-Hub-Signature-256: $bad" --data-binary "$body"
+	assert_eq 401 "$CODE" "$1: one signed with another secret is refused"
 }
 
 # A daemon start that must fail: exit 78 and a message.
@@ -62,6 +91,7 @@ run_session() {	# WHAT
 }
 
 assert_session_sees() {	# WHAT
+	gh_verifies "$1"
 	run_session "$1"
 	assert_eq "$(digest "$M_TOKEN")" "$(jget "$RESULT" .token)" "$1: the session reads the akctl secret"
 	assert_eq "$(digest "$M_MSECRET")" "$(jget "$RESULT" .msecret)" "$1: the session reads the manifest secret"
@@ -101,6 +131,8 @@ project:
       vars:
         - name: base_url
           value: http://127.0.0.1:1/
+    - name: gh
+      integration: github
   triggers:
     - name: hook
       webhook: {}
@@ -128,10 +160,15 @@ HOOK=$(webhook_url hook)
 run ak var set -p secproj -s TOKEN "$M_TOKEN"
 assert_status 0 "$RC" "akctl var set -s exits 0"
 run ak connection list -j
-conn=$(jget "$OUT" '.connections[0].connection_id')
+conn=$(jget "$OUT" '.connections[] | select(.name == "api") | .connection_id')
+ghconn=$(jget "$OUT" '.connections[] | select(.name == "gh") | .connection_id')
 assert_match "$conn" '^con_' "the manifest made connection api"
+assert_match "$ghconn" '^con_' "the manifest made connection gh"
 run ak var set --connection "$conn" -s auth_header "Bearer $M_CONN"
 assert_status 0 "$RC" "akctl var set --connection -s exits 0"
+# Not flagged secret: a connection's vars are sealed all the same.
+run ak var set --connection "$ghconn" webhook_secret "$M_GH"
+assert_status 0 "$RC" "akctl var set --connection (not -s) exits 0"
 proj=$(ak project list -j | jq -r '.projects[] | select(.name == "secproj") | .project_id')
 
 assert_session_sees "first start"
@@ -142,8 +179,8 @@ ok "the WAL exists while the daemon runs"
 assert_eq 1 "$(in_store "$M_PLAIN")" "running: the plain var's marker IS in the store (the grep works)"
 assert_sealed "running"
 run ak secrets status -j
-assert_eq 4 "$(jget "$OUT" .sealed_values)" \
-    "running: 4 values are sealed (2 secret vars, 2 connection vars)"
+assert_eq 5 "$(jget "$OUT" .sealed_values)" \
+    "running: 5 values are sealed (2 secret vars, 3 connection vars)"
 assert_eq 0 "$(jget "$OUT" .cleartext_values)" "running: no secret is in the clear"
 
 # -- var get masks, --reveal reveals; the API masks too --
@@ -177,7 +214,7 @@ stop_daemon
 assert_eq 0 "$STOP_STATUS" "autokittehd stops cleanly"
 assert_eq 1 "$(in_store "$M_PLAIN")" "stopped: the plain var's marker IS in the store"
 assert_sealed "stopped"
-for m in "$M_TOKEN" "$M_MSECRET" "$M_CONN"; do
+for m in "$M_TOKEN" "$M_MSECRET" "$M_CONN" "$M_GH"; do
 	grep -q -a -F -- "$m" "$LOG" && fail "the daemon's log holds a secret"
 done
 ok "the daemon's log holds none of the secrets"
@@ -218,7 +255,7 @@ assert_sealed "after rotating the master key"
 run ak secrets rotate --data-key -j
 assert_status 0 "$RC" "akctl secrets rotate --data-key exits 0"
 assert_eq 2 "$(jget "$OUT" .data_key_id)" "the new data key is number 2"
-assert_eq 4 "$(jget "$OUT" .resealed)" "4 values were re-encrypted"
+assert_eq 5 "$(jget "$OUT" .resealed)" "5 values were re-encrypted"
 assert_session_sees "after rotating the data key"
 assert_sealed "after rotating the data key"
 run ak var get -p secproj --reveal TOKEN
