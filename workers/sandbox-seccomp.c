@@ -18,9 +18,9 @@
  *    whose flags we can check (clone3 passes them in memory, out of the
  *    filter's reach).
  *  - kill and tgkill only to the worker itself (or its own process
- *    group: setsid made it a group of one), prlimit64 and the
- *    sched_*affinity/param calls only on itself. A worker may share its
- *    uid with the daemon (a daemon not started as root), and these would
+ *    group: setsid made it a group of one), prlimit64 and
+ *    sched_setaffinity only on itself. A worker may share its uid with
+ *    the daemon (a daemon not started as root), and these would
  *    otherwise reach the daemon.
  *  - ioctl only with the requests Python uses (terminal queries, FIONREAD,
  *    FIONBIO, FIOCLEX, interface queries), compared on their low 32 bits
@@ -119,6 +119,7 @@ static const char *const seccomp_allowed[] = {
 	/* threads and their synchronisation */
 	"futex", "futex_waitv", "set_robust_list", "set_tid_address", "rseq",
 	"sched_yield", "sched_get_priority_max", "sched_get_priority_min",
+	"sched_getaffinity", "sched_getparam", "sched_getscheduler",
 	"arch_prctl", "exit", "exit_group", "wait4", "waitid",
 	/* identity and limits (reading) */
 	"getpid", "getppid", "gettid", "getuid", "geteuid", "getgid",
@@ -164,8 +165,7 @@ static const char *const seccomp_allowed[] = {
 
 /* Allowed only on the worker itself: the first argument is 0 or our pid. */
 static const char *const seccomp_self_only[] = {
-	"prlimit64", "sched_getaffinity", "sched_setaffinity",
-	"sched_getparam", "sched_getscheduler",
+	"prlimit64", "sched_setaffinity",
 };
 
 static const struct {
