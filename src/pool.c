@@ -167,30 +167,12 @@ worker_cgroups(struct pool *p, uint64_t id)
 	return list;
 }
 
-/*
- * Remove a gone worker's cgroups. The last processes of a session that was
- * killed may still be on their way out (its pid 1 dies after the waiter
- * the zygote reported), so a busy one is retried on later calls.
- */
+/* Retry removing the cgroups that were still busy. */
 static void
-pool_remove_cgroups(struct pool *p, const char *leaves)
+pool_retry_cgroups(struct pool *p)
 {
 	size_t i, kept = 0;
 
-	if (leaves != NULL && *leaves != '\0') {
-		char *list = xstrdup(leaves), *next = list, *dir;
-
-		while ((dir = strsep(&next, ":")) != NULL) {
-			if (rmdir(dir) == 0 || errno == ENOENT)
-				continue;
-			p->cgroup_pending = xreallocarray(p->cgroup_pending,
-			    p->ncgroup_pending + 1, sizeof *p->cgroup_pending);
-			p->cgroup_pending[p->ncgroup_pending++] = xstrdup(dir);
-		}
-		free(list);
-		if (p->ncgroup_pending > 0 && leaves != NULL)
-			return;	/* retried next time: give it a moment */
-	}
 	for (i = 0; i < p->ncgroup_pending; i++) {
 		if (rmdir(p->cgroup_pending[i]) == 0 || errno == ENOENT)
 			free(p->cgroup_pending[i]);
@@ -198,6 +180,29 @@ pool_remove_cgroups(struct pool *p, const char *leaves)
 			p->cgroup_pending[kept++] = p->cgroup_pending[i];
 	}
 	p->ncgroup_pending = kept;
+}
+
+/*
+ * Remove a gone worker's cgroups. The last processes of a session that was
+ * killed may still be on their way out (its pid 1 dies after the waiter
+ * the zygote reported), so a busy one is kept and retried when the next
+ * worker goes, and at shutdown.
+ */
+static void
+pool_remove_cgroups(struct pool *p, uint64_t id)
+{
+	char *list, *next, *dir;
+
+	pool_retry_cgroups(p);
+	next = list = worker_cgroups(p, id);
+	while ((dir = strsep(&next, ":")) != NULL) {
+		if (*dir == '\0' || rmdir(dir) == 0 || errno == ENOENT)
+			continue;
+		p->cgroup_pending = xreallocarray(p->cgroup_pending,
+		    p->ncgroup_pending + 1, sizeof *p->cgroup_pending);
+		p->cgroup_pending[p->ncgroup_pending++] = xstrdup(dir);
+	}
+	free(list);
 }
 
 /* The worker binary: $AUTOKITTEH_WORKER, next to us (a build tree), or
@@ -365,13 +370,7 @@ worker_finish(struct worker *w, const char *lost_reason)
 	evbuffer_free(w->out);
 	frame_reader_free(&w->reader);
 	remove_tree(w->tmpdir);
-	{
-		char *leaves = worker_cgroups(p, w->id);
-
-		pool_remove_cgroups(p, NULL);
-		pool_remove_cgroups(p, leaves);
-		free(leaves);
-	}
+	pool_remove_cgroups(p, w->id);
 	log_debug("pool: worker %d (#%llu) gone: %s", (int)w->pid,
 	    (unsigned long long)w->id, reason);
 	if (had_client)
@@ -1027,7 +1026,8 @@ pool_new(struct event_base *base, const struct config *cf)
 /*
  * What workers must not see even in a mount namespace of their own: the
  * data directory (store, keys), the admin socket's directory, /dev/shm,
- * and /tmp (other sessions' temp dirs); sandbox-mount.c covers each, keeps
+ * /var/tmp, and /tmp (other sessions' temp dirs); sandbox-mount.c covers
+ * each, keeps
  * what a session needs, and skips any that holds the system directories.
  */
 static char *
@@ -1037,7 +1037,8 @@ pool_hide_list(const struct config *cf)
 
 	if ((slash = strrchr(sockdir, '/')) != NULL)
 		*(slash == sockdir ? slash + 1 : slash) = '\0';
-	xasprintf(&list, "%s:%s:/dev/shm:/tmp", cf->data_dir, sockdir);
+	xasprintf(&list, "%s:%s:/dev/shm:/var/tmp:/tmp", cf->data_dir,
+	    sockdir);
 	free(sockdir);
 	return list;
 }
@@ -1107,7 +1108,7 @@ pool_free(struct pool *p)
 	/* The killed sessions' pid 1s die with their waiters: give their
 	 * cgroups a moment to empty. */
 	for (int i = 0; i < 100 && p->ncgroup_pending > 0; i++) {
-		pool_remove_cgroups(p, NULL);
+		pool_retry_cgroups(p);
 		if (p->ncgroup_pending > 0)
 			usleep(10000);
 	}

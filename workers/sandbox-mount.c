@@ -14,12 +14,12 @@
  *    inside the session instead of filling the host's /tmp.
  *  - Each directory in the controller's hide list (the data directory with
  *    the store and keys, the admin socket's directory, /tmp with the other
- *    sessions' temp dirs, /dev/shm) is covered by an empty read-only tmpfs,
- *    into which the directories the session does need (its temp dir, the
- *    SDK, [workers] writable_paths, the system resolver's directory) are
- *    bound back at their usual paths. A directory that no longer exists
- *    (under one already hidden) or that holds the system directories is
- *    skipped; Landlock still confines it.
+ *    sessions' temp dirs, /dev/shm, /var/tmp) is covered by an empty
+ *    read-only tmpfs, into which the directories the session does need
+ *    (its temp dir, the SDK, [workers] writable_paths, the system
+ *    resolver's directory) are bound back at their usual paths. A
+ *    directory that no longer exists (under one already hidden) or that
+ *    holds the system directories is skipped; Landlock still confines it.
  */
 #include "worker.h"
 

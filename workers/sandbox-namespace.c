@@ -135,11 +135,38 @@ namespace_loopback_up(char **cause)
 	return 0;
 }
 
+/*
+ * A namespace's pid 1 ignores every signal whose action is the default,
+ * except SIGKILL from outside and the faults it causes itself; so the
+ * SIGXCPU of RLIMIT_CPU would be lost (and SIGKILL come a second later, at
+ * the hard limit). Pid 1 catches it instead, tells the waiter through this
+ * pipe, and exits; the waiter then dies of SIGXCPU as the worker would
+ * have. Only pid 1 itself reports (its forked children inherit the
+ * handler).
+ */
+static int namespace_xcpu_fd = -1;
+
+static void
+namespace_xcpu(int sig)
+{
+	unsigned char	 b = (unsigned char)sig;
+	ssize_t		 rc;
+
+	if (getpid() == 1) {
+		rc = write(namespace_xcpu_fd, &b, 1);
+		(void)rc;
+		_exit(128 + sig);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 /* Outside the PID namespace: wait for its pid 1 and end as it ended. */
 static AK_NORETURN void
-namespace_waiter(pid_t child)
+namespace_waiter(pid_t child, int xcpu_fd)
 {
-	int	 status, sig;
+	unsigned char	 b = 0;
+	int		 status, sig;
 
 	/* Nothing to hold: the session's socket and stdin belong to pid 1. */
 	close(WORKER_IPC_FD);
@@ -149,9 +176,12 @@ namespace_waiter(pid_t child)
 		if (errno != EINTR)
 			_exit(1);
 	}
-	if (WIFEXITED(status))
+	if (!WIFEXITED(status))
+		sig = WTERMSIG(status);
+	else if (read(xcpu_fd, &b, 1) == 1 && b == SIGXCPU)
+		sig = SIGXCPU;		/* it exited on it: die of it */
+	else
 		_exit(WEXITSTATUS(status));
-	sig = WTERMSIG(status);
 	signal(sig, SIG_DFL);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	kill(getpid(), sig);
@@ -181,11 +211,18 @@ namespace_watch_waiter(int alive_fd, char **cause)
 static int
 namespace_fork_pid1(char **cause)
 {
-	int	 alive[2];
-	pid_t	 pid;
+	struct sigaction sa;
+	int		 alive[2], xcpu[2];
+	pid_t		 pid;
 
 	if (pipe2(alive, O_CLOEXEC) == -1) {
 		xasprintf(cause, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (pipe2(xcpu, O_CLOEXEC | O_NONBLOCK) == -1) {
+		xasprintf(cause, "pipe: %s", strerror(errno));
+		close(alive[0]);
+		close(alive[1]);
 		return -1;
 	}
 	if ((pid = fork()) == -1) {
@@ -193,13 +230,26 @@ namespace_fork_pid1(char **cause)
 		    strerror(errno));
 		close(alive[0]);
 		close(alive[1]);
+		close(xcpu[0]);
+		close(xcpu[1]);
 		return -1;
 	}
 	if (pid != 0) {
 		close(alive[0]);
-		namespace_waiter(pid);	/* keeps alive[1] until it exits */
+		close(xcpu[1]);
+		/* Keeps alive[1] open until it exits. */
+		namespace_waiter(pid, xcpu[0]);
 	}
 	close(alive[1]);
+	close(xcpu[0]);
+	namespace_xcpu_fd = xcpu[1];
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = namespace_xcpu;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGXCPU, &sa, NULL) == -1) {
+		xasprintf(cause, "sigaction SIGXCPU: %s", strerror(errno));
+		return -1;
+	}
 	return namespace_watch_waiter(alive[0], cause);
 }
 

@@ -58,7 +58,8 @@ def on_spin(event):
 
 
 def on_sleep(event):
-    print(os.getpid(), flush=True)
+    # os.getpid() is 1 in the worker's PID namespace; its temp dir names it.
+    print("%d@%s" % (os.getpid(), os.environ["TMPDIR"]), flush=True)
     time.sleep(30)
     return "woke up"
 EOF
@@ -128,9 +129,10 @@ assert_match "$OUT" 'STATE +error: the worker was killed by signal 24 \(SIGXCPU\
 start sleep
 wait_until 15 prints_at_least "$ses" 1 ||
     fail "the sleeping session printed no pid"
-pid=$(ak session prints "$ses")
+wid=$(ak session prints "$ses")
+pid=$(worker_pid "$wid")
 case $pid in
-''|*[!0-9]*) fail "the sleeping session printed \"$pid\", not a pid" ;;
+''|*[!0-9]*) fail "no process for the worker \"$wid\" the sleeping session printed" ;;
 esac
 grep -q autokitteh-worker "/proc/$pid/cmdline" 2>/dev/null ||
     fail "pid $pid is not an autokitteh-worker"
@@ -145,7 +147,7 @@ kill -KILL "$pid"
 wait_until 15 prints_at_least "$ses" 2 ||
     fail "the killed session did not start again on a new worker"
 pid2=$(ak session prints "$ses" | tail -n 1)
-[ "$pid2" != "$pid" ] || fail "the restarted session printed the old pid"
+[ "$pid2" != "$wid" ] || fail "the restarted session printed the old worker"
 ok "the killed worker's session started again on worker $pid2"
 assert_eq running "$(session_state "$ses")" "the restarted session is running"
 assert_match "$(cat "$LOG")" "session $ses: the worker was killed by signal 9 \\(SIGKILL\\); resuming on a new worker in 1s \\(attempt 2 of 5\\)" \
@@ -160,7 +162,9 @@ wait_until 15 state_is "$ses" stopped ||
 start sleep
 wait_until 15 prints_at_least "$ses" 1 ||
     fail "the sleeping session printed no pid"
-pid=$(ak session prints "$ses")
+wid=$(ak session prints "$ses")
+pid=$(worker_pid "$wid")
+[ -n "$pid" ] || fail "no process for the worker \"$wid\" the sleeping session printed"
 run ak session stop -r "enough now" "$ses"
 assert_status 0 "$RC" "session stop exits 0"
 run ak session watch -t 20s "$ses"

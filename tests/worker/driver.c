@@ -46,6 +46,7 @@ static const char		*files_dir;
 static int			 opt_durable, opt_suspend;
 static const char		*opt_history, *opt_record;
 static uint64_t			 opt_max_result;
+static uint64_t			 opt_sandbox = UINT64_MAX;	/* -N: SPAWN's bits */
 static struct canned {
 	char	*name;
 	char	*json;
@@ -212,7 +213,8 @@ spawn(struct frame_reader *r)
 		fatal("socketpair");
 	xasprintf(&tmpdir, "/tmp/akdriver-%ld-%llu", (long)getpid(),
 	    (unsigned long long)++id);
-	frame_begin(&fb, FRAME_SPAWN, (uint32_t)id, 8);
+	frame_begin(&fb, FRAME_SPAWN, (uint32_t)id,
+	    opt_sandbox != UINT64_MAX ? 11 : 8);
 	frame_pack_uint(&fb, "worker_id", id);
 	frame_pack_uint(&fb, "uid", opt_uid);
 	frame_pack_uint(&fb, "gid", opt_gid);
@@ -221,6 +223,12 @@ spawn(struct frame_reader *r)
 	frame_pack_uint(&fb, "cpu_limit", opt_cpu);
 	frame_pack_uint(&fb, "nofile", 1024);
 	frame_pack_uint(&fb, "fsize", 256ULL << 20);
+	if (opt_sandbox != UINT64_MAX) {
+		/* As the controller asks with everything found (sandbox-probe.c). */
+		frame_pack_uint(&fb, "sandbox", opt_sandbox);
+		frame_pack_uint(&fb, "tmp_size", 64ULL << 20);
+		frame_pack_str(&fb, "hide", "/dev/shm:/tmp");
+	}
 	t0 = now_ms();
 	send_builder(zfd, &fb, sv[1]);
 	close(sv[1]);
@@ -455,12 +463,13 @@ main(int argc, char **argv)
 	double			 t0;
 	char			*e;
 
-	while ((ch = getopt(argc, argv, "c:De:g:H:m:M:R:Su:vY:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:De:g:H:m:M:N:R:Su:vY:")) != -1) {
 		switch (ch) {
 		case 'c': opt_cpu = strtoull(optarg, NULL, 10); break;
 		case 'D': opt_durable = 1; break;
 		case 'H': opt_history = optarg; break;
 		case 'M': opt_max_result = strtoull(optarg, NULL, 10); break;
+		case 'N': opt_sandbox = strtoull(optarg, NULL, 0); break;
 		case 'R': opt_record = optarg; break;
 		case 'S': opt_suspend = 1; break;
 		case 'e': opt_env[opt_nenv++] = optarg; break;

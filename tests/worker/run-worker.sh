@@ -66,6 +66,15 @@ check "exit code 0" 'EXITED pid=[0-9]+ code=0 signal=0'
 check "zygote exits on EOF" '^zygote exit status 0x0$'
 grep '^TIME' "$out"
 
+# With the namespaces, tmpfs, Landlock and seccomp (-N: SPAWN's sandbox
+# bits, FRAME_SANDBOX_* 0x1df: all but the network namespace), where the
+# kernel lets an unprivileged uid make them.
+as_worker=
+[ "$(id -u)" != 0 ] || as_worker="setpriv --reuid 65534 --regid 65534 --clear-groups"
+if $as_worker unshare --user --map-current-user --pid --mount --fork true 2>/dev/null; then
+	drive_prog hello -N 0x1df program.py:with_sid
+	check "namespaced worker" 'DONE ok=true value="\\"ses_1\\""'
+fi
 drive_prog hello program.py:with_sid;	check "session_id kwarg" 'DONE ok=true value="\\"ses_1\\""'
 drive_prog hello program.py:coro;	check "async handler" 'DONE ok=true value="42"'
 drive_prog hello program.py:obj;	check "repr of unserializable" 'DONE ok=true value="\\"<object object at'
