@@ -62,6 +62,7 @@ struct worker {
 	struct evbuffer		*out;
 	enum worker_state	 state;
 	int			 hello;
+	int			 ready_frame;	/* READY came before its pid */
 	int			 eof;
 	int			 exited;
 	int			 exit_code;
@@ -430,7 +431,15 @@ worker_handle(struct worker *w, struct frame_msg *msg, char **cause)
 		}
 		if (frame_msg_end(msg, cause) != 0)
 			return -1;
-		worker_set_state(w, W_READY);
+		/*
+		 * Not READY before the zygote told us its pid (SPAWNED may
+		 * come second): a worker handed out without one could not be
+		 * killed, and its session could run twice.
+		 */
+		if (w->pid <= 0)
+			w->ready_frame = 1;
+		else
+			worker_set_state(w, W_READY);
 		return 0;
 	}
 	if (w->state != W_BUSY || !w->has_client) {
@@ -739,6 +748,10 @@ zygote_handle_spawned(struct pool *p, struct frame_msg *msg, char **cause)
 		}
 	}
 	pool_fill(p);
+	if (w != NULL && w->ready_frame && w->state == W_SPAWNING) {
+		worker_set_state(w, W_READY);
+		pool_worker_ready();
+	}
 }
 
 static int
