@@ -54,7 +54,7 @@ struct config {
 	uint64_t	 workers_tmp_size;	/* the temp dir's tmpfs */
 	uint64_t	 workers_pids_max;	/* tasks per session */
 	uint64_t	 webhooks_sync_timeout_ms;
-	char		*secrets_key_file;	/* "": data_dir/secrets.key */
+	char		*secrets_key_file;	/* "": in data_dir */
 };
 
 enum config_type {
@@ -173,7 +173,7 @@ int secrets_unwrap_dek(const unsigned char kek[SECRETS_KEY_SIZE],
     unsigned char dek[SECRETS_KEY_SIZE], char **cause);
 int secrets_sync_dir(const char *path, char **cause);
 int secrets_key_file_read(const char *path,
-    unsigned char key[SECRETS_KEY_SIZE], char **cause);	/* 1, 0 absent, -1 */
+    unsigned char key[SECRETS_KEY_SIZE], char **cause);	/* 1, 0: none, -1 */
 int secrets_key_file_create(const char *path,
     const unsigned char key[SECRETS_KEY_SIZE], char **cause);
 char *secrets_key_file_path(const struct config *);
@@ -183,8 +183,8 @@ int secrets_loaded(void);
 const char *secrets_key_file(void);
 uint32_t secrets_dek_id(void);
 unsigned char *secrets_dek(void);
-#define SECRETS_SPARES		3	/* key-sized buffers in locked memory */
-#define SECRETS_SPARE_KEK	2	/* the one secrets_key_file_unwrap uses */
+#define SECRETS_SPARES		3	/* key buffers in locked memory */
+#define SECRETS_SPARE_KEK	2	/* secrets_key_file_unwrap()'s */
 unsigned char *secrets_spare_key(int which);
 int secrets_key_file_unwrap(const char *path, const char *store_path,
     uint32_t id, const unsigned char *wrapped, size_t len,

@@ -396,7 +396,8 @@ secrets_rotate(struct store *s, int data_key, secrets_rotate_done_fn done,
 	xasprintf(&next, "%s.new", secrets_key_file());
 	if (RAND_bytes(secrets_spare_key(SPARE_NEW_KEK), SECRETS_KEY_SIZE) !=
 	    1) {
-		xasprintf(cause, "cannot make a key: OpenSSL has no randomness");
+		xasprintf(cause, "cannot make a key: OpenSSL has no "
+		    "randomness");
 		free(next);
 		return -1;
 	}

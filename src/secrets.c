@@ -99,14 +99,15 @@ secrets_encrypt(const unsigned char key[SECRETS_KEY_SIZE], uint32_t key_id,
 		free(buf);
 		return -1;
 	}
-	ok = EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SECRETS_NONCE_SIZE,
-	    NULL) == 1 &&
+	ok = EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) ==
+	    1 && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN,
+	    SECRETS_NONCE_SIZE, NULL) == 1 &&
 	    EVP_EncryptInit_ex(ctx, NULL, NULL, key, buf + 5) == 1 &&
 	    EVP_EncryptUpdate(ctx, NULL, &n, buf, 5) == 1 &&
 	    EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *)aad,
 	    (int)strlen(aad)) == 1 &&
-	    (len == 0 || EVP_EncryptUpdate(ctx, ct, &n, plain, (int)len) == 1) &&
+	    (len == 0 || EVP_EncryptUpdate(ctx, ct, &n, plain, (int)len) ==
+	    1) &&
 	    EVP_EncryptFinal_ex(ctx, ct + len, &n) == 1 &&
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SECRETS_TAG_SIZE,
 	    ct + len) == 1;
@@ -173,9 +174,9 @@ secrets_decrypt(const unsigned char key[SECRETS_KEY_SIZE], const char *aad,
 		xasprintf(cause, "OpenSSL cannot make a cipher context");
 		return -1;
 	}
-	ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SECRETS_NONCE_SIZE,
-	    NULL) == 1 &&
+	ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) ==
+	    1 && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN,
+	    SECRETS_NONCE_SIZE, NULL) == 1 &&
 	    EVP_DecryptInit_ex(ctx, NULL, NULL, key, sealed + 5) == 1 &&
 	    EVP_DecryptUpdate(ctx, NULL, &n, sealed, 5) == 1 &&
 	    EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *)aad,
@@ -508,7 +509,8 @@ secrets_seal(const char *aad, const void *plain, size_t len,
 		return -1;
 	}
 	if (len > SECRETS_PLAIN_MAX) {
-		xasprintf(cause, "a secret is at most %d bytes", SECRETS_PLAIN_MAX);
+		xasprintf(cause, "a secret is at most %d bytes",
+		    SECRETS_PLAIN_MAX);
 		return -1;
 	}
 	if (secrets_encrypt(keyring->dek, keyring->dek_id, aad, plain, len,
@@ -795,7 +797,8 @@ seal_cleartext(sqlite3 *db, char **cause)
 		n++;
 	}
 	if (rc != SQLITE_DONE) {
-		xasprintf(cause, "cannot read the vars: %s", sqlite3_errmsg(db));
+		xasprintf(cause, "cannot read the vars: %s",
+		    sqlite3_errmsg(db));
 		goto fail;
 	}
 	sqlite3_finalize(sel);

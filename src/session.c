@@ -1428,7 +1428,8 @@ env_set_var(json_t *env, const char *key, sqlite3_stmt *st, int value_col,
 	s = json_string(value);
 	vars_value_free(value);
 	if (s == NULL) {
-		xasprintf(cause, "var %s of %s is not valid UTF-8", name, scope);
+		xasprintf(cause, "var %s of %s is not valid UTF-8", name,
+		    scope);
 		return -1;
 	}
 	json_object_set_new(env, key, s);

@@ -22,11 +22,11 @@ static const struct ctl_command ctl_secrets_status_command = {
 	.name = "status",
 	.summary = "show the key file, the data key and what is encrypted",
 	.help =
-	    "Show the master key's file, the cipher, the data key's number,\n"
-	    "when it was made and when it was last wrapped by a master key\n"
-	    "(first start or last rotation), and how many var values are\n"
-	    "stored encrypted. 'cleartext' counts secret values still stored in\n"
-	    "the clear, which should be 0.\n",
+	    "Show the master key's file, the cipher, the data key's\n"
+	    "number, when it was made and when it was last wrapped by a\n"
+	    "master key (first start or last rotation), and how many var\n"
+	    "values are stored encrypted. 'cleartext' counts secret values\n"
+	    "still stored in the clear, which should be 0.\n",
 	.exec = ctl_secrets_status_exec,
 };
 
@@ -40,12 +40,13 @@ static const struct ctl_command ctl_secrets_rotate_command = {
 	.name = "rotate",
 	.summary = "replace the master key (and with --data-key the data key)",
 	.help =
-	    "Make a new master key, re-wrap the store's data key with it and\n"
-	    "replace the key file: the old key file no longer opens the store.\n"
-	    "With --data-key, also make a new data key and re-encrypt every\n"
-	    "secret with it, in one transaction. A crash at any point leaves a\n"
-	    "key file that opens the store; the daemon finishes or undoes an\n"
-	    "interrupted rotation when it starts. Back up the new key file.\n",
+	    "Make a new master key, re-wrap the store's data key with it\n"
+	    "and replace the key file: the old key file no longer opens the\n"
+	    "store. With --data-key, also make a new data key and re-encrypt\n"
+	    "every secret with it, in one transaction. A crash at any point\n"
+	    "leaves a key file that opens the store; the daemon finishes or\n"
+	    "undoes an interrupted rotation when it starts. Back up the new\n"
+	    "key file.\n",
 	.flags = ctl_secrets_rotate_flags,
 	.exec = ctl_secrets_rotate_exec,
 };
@@ -60,10 +61,10 @@ const struct ctl_command ctl_secrets_command = {
 	.name = "secrets",
 	.summary = "show and rotate the keys that encrypt secrets at rest",
 	.help =
-	    "Secret vars and the vars of connections are stored encrypted with\n"
-	    "AES-256-GCM under a data key, itself encrypted by the master key\n"
-	    "in the daemon's [secrets] key_file. These commands show and rotate\n"
-	    "those keys.\n",
+	    "Secret vars and the vars of connections are stored encrypted\n"
+	    "with AES-256-GCM under a data key, itself encrypted by the\n"
+	    "master key in the daemon's [secrets] key_file. These commands\n"
+	    "show and rotate those keys.\n",
 	.subcommands = ctl_secrets_commands,
 };
 
@@ -89,8 +90,9 @@ ctl_secrets_status_exec(struct ctl_context *ctx, int argc, char **argv)
 		ctl_print_label("key file", "%s", ctl_string(status,
 		    "key_file"));
 		ctl_print_label("cipher", "%s", ctl_string(status, "cipher"));
-		ctl_print_label("data key", "%" JSON_INTEGER_FORMAT ", made %s, "
-		    "wrapped %s", ctl_secrets_integer(status, "data_key_id"),
+		ctl_print_label("data key", "%" JSON_INTEGER_FORMAT
+		    ", made %s, wrapped %s",
+		    ctl_secrets_integer(status, "data_key_id"),
 		    ctl_string(status, "data_key_created_at"),
 		    ctl_string(status, "data_key_wrapped_at"));
 		ctl_print_label("encrypted", "%" JSON_INTEGER_FORMAT " values",

@@ -451,10 +451,6 @@ START_TEST(value_errors)
 		{ "[secrets]\nkey_file = secrets.key\n",
 		  "test.conf:2: invalid value \"secrets.key\" for "
 		  "secrets.key_file: expected an absolute path" },
-		/* Only a path whose default is empty may be empty. */
-		{ "[server]\ndata_dir = \"\"\n",
-		  "test.conf:2: invalid value \"\" for server.data_dir: expected "
-		  "an absolute path" },
 	};
 
 	for (size_t i = 0; i < nitems(cases); i++)

@@ -1258,6 +1258,23 @@ START_TEST(apply_vars)
 	ck_assert_str_eq(value, "s3cret");
 	vars_value_free(value);
 	free(project_id);
+	/* The same manifest again: the sealed value compares equal. */
+	actions = plan_ok("version: v1\nproject:\n  name: hello\n  vars:\n"
+	    "  - {name: GREETING, value: hello}\n"
+	    "  - {name: TOKEN, value: s3cret, secret: true}\n"
+	    "  triggers:\n  - {name: hook, webhook: {}, "
+	    "call: program.py:on_hook}\n");
+	ck_assert_uint_eq(json_array_size(actions), 0);
+	json_decref(actions);
+	actions = plan_ok("version: v1\nproject:\n  name: hello\n  vars:\n"
+	    "  - {name: GREETING, value: hello}\n"
+	    "  - {name: TOKEN, value: s3cret2, secret: true}\n"
+	    "  triggers:\n  - {name: hook, webhook: {}, "
+	    "call: program.py:on_hook}\n");
+	ck_assert_uint_eq(json_array_size(actions), 1);
+	action_is(actions, 0, "set_var", "var hello/TOKEN",
+	    "set var TOKEN of project hello: value changed");
+	json_decref(actions);
 
 	/* Secret flag and description; GREETING removed. */
 	actions = apply_ok("version: v1\nproject:\n  name: hello\n  vars:\n"

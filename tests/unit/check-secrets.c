@@ -94,8 +94,8 @@ START_TEST(roundtrip)
 
 	random_key(key);
 	for (size_t i = 0; i < nitems(texts); i++) {
-		ck_assert_int_eq(secrets_encrypt(key, 7, "var:prj_1:A", texts[i],
-		    strlen(texts[i]), &b, &len), 0);
+		ck_assert_int_eq(secrets_encrypt(key, 7, "var:prj_1:A",
+		    texts[i], strlen(texts[i]), &b, &len), 0);
 		ck_assert_uint_eq(len, strlen(texts[i]) + SECRETS_OVERHEAD);
 		ck_assert_int_eq(b[0], 1);
 		ck_assert_int_eq(secrets_sealed_key_id(b, len, &id), 0);
@@ -335,8 +335,8 @@ START_TEST(key_file_refusals)
 	key_file_refused(tmpdir, "not a regular file");
 	/* 0400 is as good as 0600. */
 	write_bytes(key_path, key, SECRETS_KEY_SIZE, 0400);
-	ck_assert_int_eq(secrets_key_file_read(key_path, key, &(char *){ NULL }),
-	    1);
+	ck_assert_int_eq(secrets_key_file_read(key_path, key,
+	    &(char *){ NULL }), 1);
 }
 END_TEST
 
@@ -513,8 +513,8 @@ START_TEST(fresh_store)
 	vars_value_free(v);
 
 	/* A sealed value moved to another var does not open. */
-	exec_ok(store_db(s), "UPDATE vars SET sealed = (SELECT sealed FROM vars "
-	    "WHERE name = 'TOKEN') WHERE name = 'base_url'");
+	exec_ok(store_db(s), "UPDATE vars SET sealed = (SELECT sealed FROM "
+	    "vars WHERE name = 'TOKEN') WHERE name = 'base_url'");
 	cause = NULL;
 	ck_assert_ptr_null(vars_get(s, "con_1", "base_url", &cause));
 	ck_assert_ptr_nonnull(strstr(cause, "base_url of con_1 cannot be "
@@ -567,8 +567,8 @@ START_TEST(cleartext_from_older_store)
 	exec_ok(db, "PRAGMA wal_autocheckpoint = 0");
 	/* As an SQLite built without SECURE_DELETE leaves freed bytes. */
 	exec_ok(db, "PRAGMA secure_delete = OFF");
-	exec_ok(db, "UPDATE vars SET value = 'old-wal-secret-4b4b' WHERE name = "
-	    "'TOKEN'");
+	exec_ok(db, "UPDATE vars SET value = 'old-wal-secret-4b4b' WHERE "
+	    "name = 'TOKEN'");
 	ck_assert(in_files("old-wal-secret-4b4b"));
 	ck_assert(in_files("old-secret-91ac"));
 
