@@ -460,10 +460,10 @@ session_run_find(const char *id, uint64_t generation)
 static void
 session_store_failed(struct session_run *run, const char *what)
 {
-	if (run->worker == NULL)
-		return;
 	char *reason;
 
+	if (run->worker == NULL)
+		return;
 	if (store_is_full(controller->store)) {
 		if (!run->parked)
 			log_warning("session %s: %s could not be saved: the "
