@@ -340,10 +340,9 @@ worker_finish(struct worker *w, const char *lost_reason)
 		/* Not cut by a signal: it wrote part of a frame and left. */
 		w->violated = 1;
 		xasprintf(&w->kill_reason, "the worker violated the protocol "
-		    "(it closed its socket %zu bytes into a frame) and was "
-		    "killed", w->partial);
-		log_warning("pool: worker %d closed its socket %zu bytes into "
-		    "a frame", (int)w->pid, w->partial);
+		    "(it exited %zu bytes into a frame)", w->partial);
+		log_warning("pool: worker %d violated the protocol: it exited "
+		    "%zu bytes into a frame", (int)w->pid, w->partial);
 	}
 	if (w->kill_reason != NULL)
 		snprintf(reason, sizeof reason, "%s", w->kill_reason);

@@ -205,7 +205,7 @@ conn_head_scan(struct conn *c, struct evbuffer *buf, struct evbuffer_ptr at,
 
 	while (n > 0 && c->phase == CONN_HEAD) {
 		int nv = evbuffer_peek(buf, (ev_ssize_t)n, &at, v, 8);
-		size_t done = 0, used;
+		size_t done = 0;
 
 		if (nv <= 0)
 			return;
@@ -214,7 +214,7 @@ conn_head_scan(struct conn *c, struct evbuffer *buf, struct evbuffer_ptr at,
 			    n - done;
 
 			switch (http_head_feed(&c->head, v[i].iov_base, len,
-			    limit, &used)) {
+			    limit, NULL)) {
 			case HTTP_HEAD_DONE:
 				c->phase = CONN_BODY;
 				return;

@@ -240,8 +240,8 @@ done <<<"$CASES"
 
 run ak session watch -t 60s "$cut"
 assert_eq "$cut error" "$OUT" "case cut-short: the session ends in error"
-assert_match "$(error_of "$cut")" 'violated the protocol \(it closed its socket [0-9]+ bytes into a frame\)' \
-    "case cut-short: the error says the socket closed inside a frame"
+assert_match "$(error_of "$cut")" '^the worker violated the protocol \(it exited [0-9]+ bytes into a frame\)$' \
+    "case cut-short: the error says it exited inside a frame"
 run ak session watch -t 60s "$dcall"
 assert_eq "$dcall error" "$OUT" "case durable-call-out-of-order: the session ends in error"
 assert_contains "$(error_of "$dcall")" "bad CALL: CALL #7 out of order" \
