@@ -197,6 +197,7 @@ static const uint64_t seccomp_prctls[] = {
 /* The SIGSYS handler's state: set up before the filter is loaded. */
 static char		*seccomp_names[SECCOMP_NAMES];
 static int		 seccomp_logged;
+static pid_t		 seccomp_pid;	/* as the controller knows us */
 
 /* ---- the SIGSYS handler: async-signal-safe, no stdio, no malloc ---- */
 
@@ -285,7 +286,7 @@ seccomp_sigsys(int sig, siginfo_t *si, void *arg)
 	l.len = 0;
 	line_time(&l);
 	line_str(&l, "autokitteh-worker[");
-	line_num(&l, (unsigned long long)getpid(), 10, 0);
+	line_num(&l, (unsigned long long)seccomp_pid, 10, 0);
 	line_str(&l, "] warning: seccomp: ");
 	if (n == SECCOMP_LOG_MAX)
 		line_str(&l, "more calls denied; no longer logged");
@@ -369,8 +370,11 @@ seccomp_rules(scmp_filter_ctx ctx, char **cause)
 	cmp[0] = CMP_LOW32(0, 0);
 	if (seccomp_add(ctx, SCMP_ACT_ALLOW, "kill", 1, cmp, cause) != 0)
 		return -1;
+	/* Our group by number; not as pid 1 of a PID namespace, where -1
+	 * would mean every process we can signal. */
 	cmp[0] = CMP_LOW32(0, group);
-	if (seccomp_add(ctx, SCMP_ACT_ALLOW, "kill", 1, cmp, cause) != 0)
+	if (getpid() > 1 && seccomp_add(ctx, SCMP_ACT_ALLOW, "kill", 1, cmp,
+	    cause) != 0)
 		return -1;
 	/* Every handler but SIGSYS's, which may only be read (the signal
 	 * module reads every handler when it is imported). The full 64 bits
@@ -442,12 +446,17 @@ seccomp_rules(scmp_filter_ctx ctx, char **cause)
 	return 0;
 }
 
-/* Name the syscalls for the SIGSYS handler, which cannot look them up. */
-static void
-seccomp_name_syscalls(void)
+/*
+ * Before any other sandbox step: our pid as the controller knows it (a
+ * PID namespace would make it 1 later), and the syscalls' names, which
+ * the SIGSYS handler cannot look up.
+ */
+void
+sandbox_seccomp_prepare(void)
 {
 	int	 nr;
 
+	seccomp_pid = getpid();
 	for (nr = 0; nr < SECCOMP_NAMES; nr++) {
 		free(seccomp_names[nr]);
 		seccomp_names[nr] = seccomp_syscall_resolve_num_arch(
@@ -467,7 +476,8 @@ sandbox_seccomp(const struct sandbox_params *sp, char **cause)
 #if SECCOMP_TRAP
 	struct sigaction sa;
 
-	seccomp_name_syscalls();
+	if (seccomp_pid == 0)
+		sandbox_seccomp_prepare();
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = seccomp_sigsys;
 	sa.sa_flags = SA_SIGINFO;
