@@ -168,24 +168,21 @@ static const char *const seccomp_self_only[] = {
 	"prlimit64", "sched_setaffinity",
 };
 
-static const struct {
-	const char	*name;
-	uint64_t	 request;
-} seccomp_ioctls[] = {
-	{ "TCGETS", TCGETS },		/* isatty(), every open() */
-	{ "TIOCGWINSZ", TIOCGWINSZ },	/* os.get_terminal_size() */
-	{ "TIOCGPGRP", TIOCGPGRP },	/* os.tcgetpgrp() */
-	{ "FIONREAD", FIONREAD },
-	{ "FIONBIO", FIONBIO },		/* socket.setblocking() */
-	{ "FIOCLEX", FIOCLEX },		/* os.set_inheritable() */
-	{ "FIONCLEX", FIONCLEX },
-	{ "SIOCGIFCONF", SIOCGIFCONF },	/* interface queries */
-	{ "SIOCGIFINDEX", SIOCGIFINDEX },
-	{ "SIOCGIFNAME", SIOCGIFNAME },
-	{ "SIOCGIFFLAGS", SIOCGIFFLAGS },
-	{ "SIOCGIFADDR", SIOCGIFADDR },
-	{ "SIOCGIFHWADDR", SIOCGIFHWADDR },
-	{ "SIOCGIFMTU", SIOCGIFMTU },
+static const uint64_t seccomp_ioctls[] = {
+	TCGETS,			/* isatty(), on every open() */
+	TIOCGWINSZ,		/* os.get_terminal_size() */
+	TIOCGPGRP,		/* os.tcgetpgrp() */
+	FIONREAD,
+	FIONBIO,		/* socket.setblocking() */
+	FIOCLEX,		/* os.set_inheritable() */
+	FIONCLEX,
+	SIOCGIFCONF,		/* interface queries */
+	SIOCGIFINDEX,
+	SIOCGIFNAME,
+	SIOCGIFFLAGS,
+	SIOCGIFADDR,
+	SIOCGIFHWADDR,
+	SIOCGIFMTU,
 };
 
 static const uint64_t seccomp_prctls[] = {
@@ -196,10 +193,12 @@ static const uint64_t seccomp_prctls[] = {
 
 /* The SIGSYS handler's state: set up before the filter is loaded. */
 static char		*seccomp_names[SECCOMP_NAMES];
-static int		 seccomp_logged;
 static pid_t		 seccomp_pid;	/* as the controller knows us */
 
+#if SECCOMP_TRAP
 /* ---- the SIGSYS handler: async-signal-safe, no stdio, no malloc ---- */
+
+static int		 seccomp_logged;
 
 struct seccomp_line {
 	char	 buf[256];
@@ -266,7 +265,6 @@ line_time(struct seccomp_line *l)
 	line_str(l, "Z ");
 }
 
-#if SECCOMP_TRAP
 static void
 seccomp_sigsys(int sig, siginfo_t *si, void *arg)
 {
@@ -416,7 +414,7 @@ seccomp_rules(scmp_filter_ctx ctx, char **cause)
 		return -1;
 
 	for (i = 0; i < nitems(seccomp_ioctls); i++) {
-		cmp[0] = CMP_LOW32(1, seccomp_ioctls[i].request);
+		cmp[0] = CMP_LOW32(1, seccomp_ioctls[i]);
 		if (seccomp_add(ctx, SCMP_ACT_ALLOW, "ioctl", 1, cmp,
 		    cause) != 0)
 			return -1;
