@@ -342,7 +342,6 @@ seccomp_rules(scmp_filter_ctx ctx, char **cause)
 	    CLONE_NEWPID | CLONE_NEWNET;
 	struct scmp_arg_cmp cmp[2];
 	size_t		 i;
-	int		 sig;
 
 	for (i = 0; i < nitems(seccomp_allowed); i++) {
 		if (seccomp_add(ctx, SCMP_ACT_ALLOW, seccomp_allowed[i], 0,
@@ -374,17 +373,24 @@ seccomp_rules(scmp_filter_ctx ctx, char **cause)
 	if (getpid() > 1 && seccomp_add(ctx, SCMP_ACT_ALLOW, "kill", 1, cmp,
 	    cause) != 0)
 		return -1;
-	/* Every handler but SIGSYS's, which may only be read (the signal
-	 * module reads every handler when it is imported). The full 64 bits
-	 * are compared: the kernel truncates the number to an int. */
-	for (sig = 1; sig < _NSIG; sig++) {
-		if (sig == SIGSYS)
-			continue;
-		cmp[0] = SCMP_A0(SCMP_CMP_EQ, (uint64_t)sig);
-		if (seccomp_add(ctx, SCMP_ACT_ALLOW, "rt_sigaction", 1, cmp,
-		    cause) != 0)
-			return -1;
-	}
+	/*
+	 * Every handler but SIGSYS's (31), which may only be read (the
+	 * signal module reads every handler when it is imported): 1-30,
+	 * 32-63 by mask, and 64. The full 64 bits are compared, as the
+	 * kernel truncates the number to an int.
+	 */
+	cmp[0] = SCMP_A0(SCMP_CMP_LT, SIGSYS);
+	if (seccomp_add(ctx, SCMP_ACT_ALLOW, "rt_sigaction", 1, cmp,
+	    cause) != 0)
+		return -1;
+	cmp[0] = SCMP_A0(SCMP_CMP_MASKED_EQ, ~(uint64_t)0x1f, 0x20);
+	if (seccomp_add(ctx, SCMP_ACT_ALLOW, "rt_sigaction", 1, cmp,
+	    cause) != 0)
+		return -1;
+	cmp[0] = SCMP_A0(SCMP_CMP_EQ, 64);
+	if (seccomp_add(ctx, SCMP_ACT_ALLOW, "rt_sigaction", 1, cmp,
+	    cause) != 0)
+		return -1;
 	cmp[0] = SCMP_A0(SCMP_CMP_EQ, SIGSYS);
 	cmp[1] = SCMP_A1(SCMP_CMP_EQ, 0);
 	if (seccomp_add(ctx, SCMP_ACT_ALLOW, "rt_sigaction", 2, cmp,
