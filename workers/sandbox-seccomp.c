@@ -168,24 +168,21 @@ static const char *const seccomp_self_only[] = {
 	"prlimit64", "sched_setaffinity",
 };
 
-static const struct {
-	const char	*name;
-	uint64_t	 request;
-} seccomp_ioctls[] = {
-	{ "TCGETS", TCGETS },		/* isatty(), every open() */
-	{ "TIOCGWINSZ", TIOCGWINSZ },	/* os.get_terminal_size() */
-	{ "TIOCGPGRP", TIOCGPGRP },	/* os.tcgetpgrp() */
-	{ "FIONREAD", FIONREAD },
-	{ "FIONBIO", FIONBIO },		/* socket.setblocking() */
-	{ "FIOCLEX", FIOCLEX },		/* os.set_inheritable() */
-	{ "FIONCLEX", FIONCLEX },
-	{ "SIOCGIFCONF", SIOCGIFCONF },	/* interface queries */
-	{ "SIOCGIFINDEX", SIOCGIFINDEX },
-	{ "SIOCGIFNAME", SIOCGIFNAME },
-	{ "SIOCGIFFLAGS", SIOCGIFFLAGS },
-	{ "SIOCGIFADDR", SIOCGIFADDR },
-	{ "SIOCGIFHWADDR", SIOCGIFHWADDR },
-	{ "SIOCGIFMTU", SIOCGIFMTU },
+static const uint64_t seccomp_ioctls[] = {
+	TCGETS,			/* isatty(), on every open() */
+	TIOCGWINSZ,		/* os.get_terminal_size() */
+	TIOCGPGRP,		/* os.tcgetpgrp() */
+	FIONREAD,
+	FIONBIO,		/* socket.setblocking() */
+	FIOCLEX,		/* os.set_inheritable() */
+	FIONCLEX,
+	SIOCGIFCONF,		/* interface queries */
+	SIOCGIFINDEX,
+	SIOCGIFNAME,
+	SIOCGIFFLAGS,
+	SIOCGIFADDR,
+	SIOCGIFHWADDR,
+	SIOCGIFMTU,
 };
 
 static const uint64_t seccomp_prctls[] = {
@@ -196,9 +193,12 @@ static const uint64_t seccomp_prctls[] = {
 
 /* The SIGSYS handler's state: set up before the filter is loaded. */
 static char		*seccomp_names[SECCOMP_NAMES];
-static int		 seccomp_logged;
+static pid_t		 seccomp_pid;	/* as the controller knows us */
 
+#if SECCOMP_TRAP
 /* ---- the SIGSYS handler: async-signal-safe, no stdio, no malloc ---- */
+
+static int		 seccomp_logged;
 
 struct seccomp_line {
 	char	 buf[256];
@@ -265,7 +265,6 @@ line_time(struct seccomp_line *l)
 	line_str(l, "Z ");
 }
 
-#if SECCOMP_TRAP
 static void
 seccomp_sigsys(int sig, siginfo_t *si, void *arg)
 {
@@ -285,7 +284,7 @@ seccomp_sigsys(int sig, siginfo_t *si, void *arg)
 	l.len = 0;
 	line_time(&l);
 	line_str(&l, "autokitteh-worker[");
-	line_num(&l, (unsigned long long)getpid(), 10, 0);
+	line_num(&l, (unsigned long long)seccomp_pid, 10, 0);
 	line_str(&l, "] warning: seccomp: ");
 	if (n == SECCOMP_LOG_MAX)
 		line_str(&l, "more calls denied; no longer logged");
@@ -343,7 +342,6 @@ seccomp_rules(scmp_filter_ctx ctx, char **cause)
 	    CLONE_NEWPID | CLONE_NEWNET;
 	struct scmp_arg_cmp cmp[2];
 	size_t		 i;
-	int		 sig;
 
 	for (i = 0; i < nitems(seccomp_allowed); i++) {
 		if (seccomp_add(ctx, SCMP_ACT_ALLOW, seccomp_allowed[i], 0,
@@ -369,20 +367,30 @@ seccomp_rules(scmp_filter_ctx ctx, char **cause)
 	cmp[0] = CMP_LOW32(0, 0);
 	if (seccomp_add(ctx, SCMP_ACT_ALLOW, "kill", 1, cmp, cause) != 0)
 		return -1;
+	/* Our group by number; not as pid 1 of a PID namespace, where -1
+	 * would mean every process we can signal. */
 	cmp[0] = CMP_LOW32(0, group);
-	if (seccomp_add(ctx, SCMP_ACT_ALLOW, "kill", 1, cmp, cause) != 0)
+	if (getpid() > 1 && seccomp_add(ctx, SCMP_ACT_ALLOW, "kill", 1, cmp,
+	    cause) != 0)
 		return -1;
-	/* Every handler but SIGSYS's, which may only be read (the signal
-	 * module reads every handler when it is imported). The full 64 bits
-	 * are compared: the kernel truncates the number to an int. */
-	for (sig = 1; sig < _NSIG; sig++) {
-		if (sig == SIGSYS)
-			continue;
-		cmp[0] = SCMP_A0(SCMP_CMP_EQ, (uint64_t)sig);
-		if (seccomp_add(ctx, SCMP_ACT_ALLOW, "rt_sigaction", 1, cmp,
-		    cause) != 0)
-			return -1;
-	}
+	/*
+	 * Every handler but SIGSYS's (31), which may only be read (the
+	 * signal module reads every handler when it is imported): 1-30,
+	 * 32-63 by mask, and 64. The full 64 bits are compared, as the
+	 * kernel truncates the number to an int.
+	 */
+	cmp[0] = SCMP_A0(SCMP_CMP_LT, SIGSYS);
+	if (seccomp_add(ctx, SCMP_ACT_ALLOW, "rt_sigaction", 1, cmp,
+	    cause) != 0)
+		return -1;
+	cmp[0] = SCMP_A0(SCMP_CMP_MASKED_EQ, ~(uint64_t)0x1f, 0x20);
+	if (seccomp_add(ctx, SCMP_ACT_ALLOW, "rt_sigaction", 1, cmp,
+	    cause) != 0)
+		return -1;
+	cmp[0] = SCMP_A0(SCMP_CMP_EQ, 64);
+	if (seccomp_add(ctx, SCMP_ACT_ALLOW, "rt_sigaction", 1, cmp,
+	    cause) != 0)
+		return -1;
 	cmp[0] = SCMP_A0(SCMP_CMP_EQ, SIGSYS);
 	cmp[1] = SCMP_A1(SCMP_CMP_EQ, 0);
 	if (seccomp_add(ctx, SCMP_ACT_ALLOW, "rt_sigaction", 2, cmp,
@@ -412,7 +420,7 @@ seccomp_rules(scmp_filter_ctx ctx, char **cause)
 		return -1;
 
 	for (i = 0; i < nitems(seccomp_ioctls); i++) {
-		cmp[0] = CMP_LOW32(1, seccomp_ioctls[i].request);
+		cmp[0] = CMP_LOW32(1, seccomp_ioctls[i]);
 		if (seccomp_add(ctx, SCMP_ACT_ALLOW, "ioctl", 1, cmp,
 		    cause) != 0)
 			return -1;
@@ -442,12 +450,17 @@ seccomp_rules(scmp_filter_ctx ctx, char **cause)
 	return 0;
 }
 
-/* Name the syscalls for the SIGSYS handler, which cannot look them up. */
-static void
-seccomp_name_syscalls(void)
+/*
+ * Before any other sandbox step: our pid as the controller knows it (a
+ * PID namespace would make it 1 later), and the syscalls' names, which
+ * the SIGSYS handler cannot look up.
+ */
+void
+sandbox_seccomp_prepare(void)
 {
 	int	 nr;
 
+	seccomp_pid = getpid();
 	for (nr = 0; nr < SECCOMP_NAMES; nr++) {
 		free(seccomp_names[nr]);
 		seccomp_names[nr] = seccomp_syscall_resolve_num_arch(
@@ -467,7 +480,8 @@ sandbox_seccomp(const struct sandbox_params *sp, char **cause)
 #if SECCOMP_TRAP
 	struct sigaction sa;
 
-	seccomp_name_syscalls();
+	if (seccomp_pid == 0)
+		sandbox_seccomp_prepare();
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = seccomp_sigsys;
 	sa.sa_flags = SA_SIGINFO;

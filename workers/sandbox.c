@@ -43,6 +43,7 @@ sandbox_apply(const struct sandbox_params *sp, char **cause)
 	size_t	 i;
 	char	*why;
 
+	sandbox_seccomp_prepare();
 	for (i = 0; i < nitems(sandbox_steps); i++) {
 		why = NULL;
 		if (sandbox_steps[i].requires != 0 &&

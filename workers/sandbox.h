@@ -65,7 +65,10 @@ int sandbox_mount(const struct sandbox_params *, char **cause);
 int sandbox_caps(const struct sandbox_params *, char **cause);
 /* sandbox-landlock.c: system dirs read-only, the temp dir read-write. */
 int sandbox_landlock(const struct sandbox_params *, char **cause);
-/* sandbox-seccomp.c: deny dangerous syscalls, kill foreign ABIs. */
+/* sandbox-seccomp.c: deny dangerous syscalls, kill foreign ABIs.
+ * sandbox_seccomp_prepare() runs first: it remembers the pid the
+ * controller knows the worker by, for the log lines of denials. */
+void sandbox_seccomp_prepare(void);
 int sandbox_seccomp(const struct sandbox_params *, char **cause);
 
 #endif

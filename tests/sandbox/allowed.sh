@@ -267,8 +267,7 @@ for c in threads asyncio http https system_cas names udp_ipv6 \
 	assert_eq ok "$(jget "$RESULT" ".$c")" "$c works"
 done
 assert_eq 18 "$(jget "$RESULT" 'length')" "eighteen checks ran"
-pid=$(sed -n "s/.*session $ATTEMPT_SES running .* on worker \([0-9]*\)$/\1/p" \
-    "$LOG" | head -n1)
+pid=$(worker_pid "$ATTEMPT_SES")
 [ -n "$pid" ] || fail "the daemon's log does not name the workout's worker"
 denied=$(grep -F "autokitteh-worker[$pid] warning: seccomp" "$LOG" || true)
 assert_match "$denied" "seccomp: denied chmod\(" "the refused chmod is logged"

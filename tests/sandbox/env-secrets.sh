@@ -2,7 +2,7 @@
 # env-secrets.sh: a session looks for another project's variables and
 # secrets, and for the daemon's own environment: in os.environ, in
 # /proc/self/environ (what the process started with), and in the environ
-# of the controller, the zygote, PID 1 and a running session of the other
+# of the controller, the zygote and a running session of the other
 # project. Each worker is forked from a zygote that was started with a
 # fixed, clean environment and never held a project's variables; the
 # session gets only its own project's; another process's environ needs
@@ -25,7 +25,7 @@ def attempt(event):
     a = args(event)
     print("environ: " + " ".join(sorted(os.environ)))
     for who, pid in (("the controller", int(os.environ["DAEMON_PID"])),
-                     ("the zygote", os.getppid()), ("PID 1", 1),
+                     ("the zygote", a["zygote"]),
                      ("the other project's session", a["other"])):
         probe("the environ of " + who, read, "/proc/%d/environ" % pid, 65536)
     probe("secrets in os.environ", find, "os.environ",
@@ -62,9 +62,9 @@ run ak var set -p other --secret OTHER_TOKEN "$other_secret"
 assert_status 0 "$RC" "the other project has a secret"
 URL_HOLDER=$other_url start_holder
 
-attempt "{\"other\": $HOLDER_PID, \"needles\": [\"$canary\", \"$other_secret\", \"other-plain-$$\", \"OTHER_\", \"AK_DAEMON_CANARY\"]}"
+attempt "{\"other\": $HOLDER_PID, \"zygote\": $(zygote_pid), \"needles\": [\"$canary\", \"$other_secret\", \"other-plain-$$\", \"OTHER_\", \"AK_DAEMON_CANARY\"]}"
 assert_blocked "(PermissionError: \[Errno 13\] Permission denied|FileNotFoundError: \[Errno 2\] No such file or directory): '/proc/[0-9]+/environ'"
-for who in "the controller" "the zygote" "PID 1" "the other project's session"; do
+for who in "the controller" "the zygote" "the other project's session"; do
 	# (FileNotFoundError: a PID namespace where it is not there)
 	assert_probe "the environ of $who" "(PermissionError: \[Errno 13\]|FileNotFoundError)"
 done

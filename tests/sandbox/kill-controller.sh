@@ -18,15 +18,15 @@ def attempt(event):
     probe("kill the controller's group",
           lambda: os.killpg(os.getpgid(ctl), signal.SIGKILL))
     probe("pidfd_open the controller", syscall, 434, ctl, 0)
-    probe("kill the zygote", os.kill, os.getppid(), signal.SIGKILL)
+    probe("kill the zygote", os.kill, args(event)["zygote"], signal.SIGKILL)
     probe("kill a sibling", os.kill, sibling, signal.SIGKILL)
     probe("kill(-1)", os.kill, -1, signal.SIGKILL)
     return verdict()
 EOF2
 escape_deploy
 start_holder
-zygote=$(ps -o ppid= -p "$HOLDER_PID" | tr -d ' ')
-attempt "{\"sibling\": $HOLDER_PID}"
+zygote=$(zygote_pid)
+attempt "{\"sibling\": $HOLDER_PID, \"zygote\": $zygote}"
 assert_blocked "PermissionError: \[Errno 1\] Operation not permitted"
 for p in "stop the controller" "tgkill the controller" \
     "pidfd_open the controller" "kill the zygote" "kill a sibling" \

@@ -20,7 +20,9 @@
 #
 # The project's variables tell the code where the daemon's secrets are:
 # DB (its SQLite database), DATA_DIR, SOCK (the admin socket), DAEMON_PID,
-# SDK (the SDK directory), PORT (the HTTP listener).
+# SDK (the SDK directory), PORT (the HTTP listener). Other pids (the
+# zygote's, a sibling's) come in the webhook's JSON body, as the host
+# sees them: a worker in a PID namespace of its own has no other view.
 
 . "$top_srcdir/tests/e2e/lib.sh"
 need_jq
@@ -159,12 +161,14 @@ def normal(event):
 
 def holder(event):
     # A sibling session for the attempts to reach: a file in its temp
-    # dir, then it waits until the test creates "release" there.
+    # dir, then it waits until the test sends it SIGUSR1.
+    released = []
+    signal.signal(signal.SIGUSR1, lambda sig, frame: released.append(sig))
     with open("secret.txt", "w") as f:
         f.write("holder-secret")
     print("holder pid=%d dir=%s" % (os.getpid(), os.getcwd()))
     for _ in range(600):
-        if os.path.exists("release"):
+        if released:
             return "released"
         time.sleep(0.05)
     return "never released"
@@ -263,6 +267,18 @@ attempt() {
 	wait_session "$SES" "${2:-30}"
 }
 
+# worker_pid SES: the pid of the worker that ran session SES, as the
+# daemon knows it (the worker's own getpid() is 1 in a PID namespace).
+worker_pid() {
+	sed -n "s/.*session $1 running .* on worker \([0-9]*\)$/\1/p" "$LOG" |
+	    head -n1
+}
+
+# zygote_pid: the zygote's pid, from the daemon's log.
+zygote_pid() {
+	sed -n 's/.*pool: started zygote \([0-9]*\) .*/\1/p' "$LOG" | tail -n1
+}
+
 # start_holder: a sibling session that waits; sets HOLDER_SES, HOLDER_PID
 # and HOLDER_DIR. release_holder lets it finish and checks it completed.
 start_holder() {
@@ -270,8 +286,7 @@ start_holder() {
 	HOLDER_SES=$SES
 	wait_until 15 sh -c "\"$AKCTL\" --socket \"$SOCK\" session log $SES |
 	    grep -q 'holder pid='" || fail "the holder session did not start"
-	HOLDER_PID=$(ak session log "$SES" |
-	    sed -n 's/.*holder pid=\([0-9]*\) dir=.*/\1/p' | head -n1)
+	HOLDER_PID=$(worker_pid "$SES")
 	HOLDER_DIR=$(ak session log "$SES" |
 	    sed -n 's/.*holder pid=[0-9]* dir=\(.*\)$/\1/p' | head -n1)
 	[ -n "$HOLDER_PID" ] && [ -n "$HOLDER_DIR" ] ||
@@ -283,8 +298,15 @@ holder_path() {
 	echo "/proc/$HOLDER_PID/root$HOLDER_DIR/$1"
 }
 
+# release_holder: SIGUSR1 to the process running the holder's Python: the
+# worker, or in a PID namespace its pid 1, the child of the worker the
+# daemon knows (which waits for it outside the namespace).
 release_holder() {
-	touch "$(holder_path release)" || fail "cannot release the holder"
+	local target
+
+	target=$(cat /proc/"$HOLDER_PID"/task/*/children 2>/dev/null |
+	    tr ' ' '\n' | grep . | head -n1)
+	kill -USR1 "${target:-$HOLDER_PID}" || fail "cannot release the holder"
 	wait_session "$HOLDER_SES" 20
 	assert_eq completed "$STATE" "the sibling session was unharmed and completed"
 }
@@ -319,8 +341,7 @@ escape_finish() {
 	wait_session "$SES"
 	assert_eq '"normal 499500 fine 1"' "$RESULT" \
 	    "a normal session still runs afterwards"
-	pid=$(sed -n "s/.*session $SES running .* on worker \([0-9]*\)$/\1/p" \
-	    "$LOG" | head -n1)
+	pid=$(worker_pid "$SES")
 	[ -n "$pid" ] || fail "the daemon's log does not name the worker of $SES"
 	assert_not_contains "$(cat "$LOG")" "autokitteh-worker[$pid] warning: seccomp" \
 	    "the normal session made no call the filter denies"

@@ -24,7 +24,7 @@ def vm(nr, pid):
 
 def attempt(event):
     targets = [("the controller", int(os.environ["DAEMON_PID"])),
-               ("the zygote", os.getppid()),
+               ("the zygote", args(event)["zygote"]),
                ("a sibling", args(event)["sibling"])]
     for who, pid in targets:
         probe("process_vm_readv " + who, vm, 310, pid)
@@ -33,7 +33,7 @@ def attempt(event):
 EOF2
 escape_deploy
 start_holder
-attempt "{\"sibling\": $HOLDER_PID}"
+attempt "{\"sibling\": $HOLDER_PID, \"zygote\": $(zygote_pid)}"
 assert_blocked "PermissionError: \[Errno 1\] Operation not permitted"
 for who in "the controller" "the zygote" "a sibling"; do
 	assert_probe "process_vm_readv $who" "PermissionError: \[Errno 1\]"

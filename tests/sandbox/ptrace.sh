@@ -18,7 +18,7 @@ def opened(path, mode="rb"):
 
 def attempt(event):
     targets = [("the controller", int(os.environ["DAEMON_PID"])),
-               ("the zygote", os.getppid()),
+               ("the zygote", args(event)["zygote"]),
                ("a sibling", args(event)["sibling"])]
     for who, pid in targets:
         probe("PTRACE_ATTACH " + who, syscall, 101, PTRACE_ATTACH, pid, 0, 0)
@@ -29,7 +29,7 @@ def attempt(event):
 EOF2
 escape_deploy
 start_holder
-attempt "{\"sibling\": $HOLDER_PID}"
+attempt "{\"sibling\": $HOLDER_PID, \"zygote\": $(zygote_pid)}"
 assert_blocked "PermissionError: \[Errno 1\] Operation not permitted"
 for who in "the controller" "the zygote" "a sibling"; do
 	assert_probe "PTRACE_ATTACH $who" "PermissionError: \[Errno 1\]"

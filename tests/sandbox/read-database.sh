@@ -46,10 +46,11 @@ EOF2
 escape_deploy
 [ -f "$DATA/autokitteh.db" ] || fail "no database at $DATA/autokitteh.db"
 attempt
-assert_blocked "PermissionError: \[Errno 13\] Permission denied: '$DATA/autokitteh.db'"
+# (FileNotFoundError: a mount namespace where the data dir is not there)
+assert_blocked "(PermissionError: \[Errno 13\] Permission denied|FileNotFoundError: \[Errno 2\] No such file or directory): '$DATA/autokitteh.db'"
 assert_probe "open it with sqlite3" "OperationalError: unable to open database file"
-assert_probe "read its WAL" "PermissionError: \[Errno 13\]"
-assert_probe "list the data directory" "PermissionError: \[Errno 13\]"
+assert_probe "read its WAL" "(PermissionError: \[Errno 13\]|FileNotFoundError)"
+assert_probe "list the data directory" "(PermissionError: \[Errno 13\]|FileNotFoundError)"
 # (FileNotFoundError: a PID namespace where the daemon is not there)
 assert_probe "list the daemon's descriptors" "(PermissionError: \[Errno 13\]|FileNotFoundError)"
 assert_probe "open the daemon's descriptors" "(PermissionError: \[Errno 13\]|FileNotFoundError)"
