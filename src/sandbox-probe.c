@@ -647,10 +647,13 @@ sandbox_probe(const struct config *cf, uid_t uid, gid_t gid,
 		    s->state[MECH_USERNS] != MECH_ENFORCED)
 			mech_set(s, m, MECH_MISSING, "needs the user namespace");
 	}
-	for (m = MECH_PIDNS; m <= MECH_TMPFS; m += MECH_TMPFS - MECH_PIDNS) {
-		if (s->state[m] == MECH_ENFORCED &&
-		    s->state[MECH_MOUNTNS] != MECH_ENFORCED)
-			mech_set(s, m, MECH_MISSING, "needs the mount namespace");
+	if (s->state[MECH_MOUNTNS] != MECH_ENFORCED) {
+		if (s->state[MECH_PIDNS] == MECH_ENFORCED)
+			mech_set(s, MECH_PIDNS, MECH_MISSING, "needs the mount "
+			    "namespace (for its /proc)");
+		if (s->state[MECH_TMPFS] == MECH_ENFORCED)
+			mech_set(s, MECH_TMPFS, MECH_MISSING, "needs the mount "
+			    "namespace");
 	}
 	for (m = 0; m < MECH_COUNT; m++) {
 		if (s->state[m] == MECH_ENFORCED) {
