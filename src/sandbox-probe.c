@@ -705,12 +705,6 @@ sandbox_support_cgroup(const struct sandbox_support *s, int i)
 	return s->cgroup_dir[i];
 }
 
-int
-sandbox_support_has_pids_cgroup(const struct sandbox_support *s)
-{
-	return s->state[MECH_CGROUP_PIDS] == MECH_ENFORCED;
-}
-
 json_t *
 sandbox_support_json(const struct sandbox_support *s)
 {
