@@ -32,6 +32,7 @@ enum log_level {
 void log_open(const char *ident, int to_stderr, enum log_level level);
 void log_reopen(void);
 void log_set_level(enum log_level level);
+void log_set_pid(long pid);
 enum log_level log_get_level(void);
 int log_level_from_name(const char *name, enum log_level *level);
 const char *log_level_name(enum log_level level);

@@ -18,6 +18,7 @@ static const char *log_ident = "autokitteh";
 static int log_to_stderr = 1;
 static int log_journal;
 static enum log_level log_level = LOG_LEVEL_INFO;
+static long log_pid;		/* shown instead of getpid() when set */
 
 static const struct {
 	const char *name;
@@ -49,6 +50,16 @@ log_reopen(void)
 		return;
 	closelog();
 	openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+/*
+ * A session worker is pid 1 of its own PID namespace; it logs under the
+ * pid the controller knows it by (sandbox-namespace.c).
+ */
+void
+log_set_pid(long pid)
+{
+	log_pid = pid;
 }
 
 void
@@ -105,7 +116,8 @@ log_vmessage(enum log_level level, const char *fmt, va_list ap)
 		gmtime_r(&ts.tv_sec, &tm);
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
 		fprintf(stderr, "%s.%03ldZ %s[%ld] %s: %s\n", when,
-		    ts.tv_nsec / 1000000, log_ident, (long)getpid(),
+		    ts.tv_nsec / 1000000, log_ident,
+		    log_pid != 0 ? log_pid : (long)getpid(),
 		    log_levels[level].name, msg);
 	}
 	errno = saved;

@@ -512,7 +512,6 @@ int sandbox_probe(const struct config *, uid_t uid, gid_t gid,
     struct sandbox_support **, char **cause);
 unsigned sandbox_support_bits(const struct sandbox_support *);
 const char *sandbox_support_cgroup(const struct sandbox_support *, int i);
-int sandbox_support_has_pids_cgroup(const struct sandbox_support *);
 json_t *sandbox_support_json(const struct sandbox_support *);
 void sandbox_support_free(struct sandbox_support *);
 

@@ -647,10 +647,13 @@ sandbox_probe(const struct config *cf, uid_t uid, gid_t gid,
 		    s->state[MECH_USERNS] != MECH_ENFORCED)
 			mech_set(s, m, MECH_MISSING, "needs the user namespace");
 	}
-	for (m = MECH_PIDNS; m <= MECH_TMPFS; m += MECH_TMPFS - MECH_PIDNS) {
-		if (s->state[m] == MECH_ENFORCED &&
-		    s->state[MECH_MOUNTNS] != MECH_ENFORCED)
-			mech_set(s, m, MECH_MISSING, "needs the mount namespace");
+	if (s->state[MECH_MOUNTNS] != MECH_ENFORCED) {
+		if (s->state[MECH_PIDNS] == MECH_ENFORCED)
+			mech_set(s, MECH_PIDNS, MECH_MISSING, "needs the mount "
+			    "namespace (for its /proc)");
+		if (s->state[MECH_TMPFS] == MECH_ENFORCED)
+			mech_set(s, MECH_TMPFS, MECH_MISSING, "needs the mount "
+			    "namespace");
 	}
 	for (m = 0; m < MECH_COUNT; m++) {
 		if (s->state[m] == MECH_ENFORCED) {
@@ -700,12 +703,6 @@ sandbox_support_cgroup(const struct sandbox_support *s, int i)
 	    strcmp(s->cgroup_dir[0], s->cgroup_dir[1]) == 0)
 		return NULL;
 	return s->cgroup_dir[i];
-}
-
-int
-sandbox_support_has_pids_cgroup(const struct sandbox_support *s)
-{
-	return s->state[MECH_CGROUP_PIDS] == MECH_ENFORCED;
 }
 
 json_t *

@@ -213,7 +213,7 @@ namespace_fork_pid1(char **cause)
 {
 	struct sigaction sa;
 	int		 alive[2], xcpu[2];
-	pid_t		 pid;
+	pid_t		 pid, waiter = getpid();
 
 	if (pipe2(alive, O_CLOEXEC) == -1) {
 		xasprintf(cause, "pipe: %s", strerror(errno));
@@ -242,6 +242,7 @@ namespace_fork_pid1(char **cause)
 	}
 	close(alive[1]);
 	close(xcpu[0]);
+	log_set_pid((long)waiter);	/* not 1: the pid the controller knows */
 	namespace_xcpu_fd = xcpu[1];
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = namespace_xcpu;

@@ -307,6 +307,18 @@ assert_status 78 "$RC" "sandbox = strict without Landlock: autokittehd exits 78"
 assert_match "$ERR$OUT" "sandbox = strict, but these sandbox mechanisms are not available: landlock \(disabled by AUTOKITTEH_SANDBOX_DISABLE" \
     "the error names the missing mechanism"
 
+# strict on a host that has everything (as the first daemon found): it starts.
+if [ "$(jget "$status" '[.sandbox.mechanisms[] | select(.state == "missing")] | length')" = 0 ]; then
+	start_daemon
+	run ak status -j
+	assert_eq strict "$(jget "$OUT" .sandbox.mode)" \
+	    "sandbox = strict starts when nothing is missing"
+	stop_daemon
+	assert_status 0 "$STOP_STATUS" "autokittehd exits 0 on SIGTERM"
+else
+	echo "# not every mechanism is here; strict cannot start: $(jget "$status" '[.sandbox.mechanisms[] | select(.state == "missing") | .name] | join(", ")')"
+fi
+
 # best-effort: the same starts, with one warning per missing mechanism.
 rm -f "$CONF"
 CONF_EXTRA=
