@@ -308,7 +308,13 @@ check "non-durable: done" 'DONE ok=true'
 # The controller dies (SIGKILL) while a session runs: everything goes.
 "$D" "$W" "$P" "$progs/hello" program.py:sleep >"$out" 2>&1 &
 dpid=$!
-sleep 1
+# Until the session's worker (after the build's) said HELLO: a loaded
+# machine may take more than a second to start the zygote.
+for i in $(seq 1 100); do
+	[ "$(grep -c '^worker HELLO' "$out")" -ge 2 ] && break
+	sleep 0.1
+done
+sleep 0.2
 zpid=$(sed -n 's/^zygote HELLO.* pid=\([0-9]*\)$/\1/p' "$out")
 wpid=$(sed -n 's/^worker HELLO.* pid=\([0-9]*\)$/\1/p' "$out" | tail -1)
 kill -9 "$dpid"; wait "$dpid" 2>/dev/null
