@@ -324,5 +324,9 @@ if [ -n "$zpid" ] && [ -n "$wpid" ] && ! alive "$zpid" && ! alive "$wpid"; then
 else
 	echo "FAIL zygote ($zpid) or worker ($wpid) survived the controller"; failed=1
 fi
-rm -rf /tmp/akdriver-*
+# Only the temp dirs of drivers that are gone: another run may be going on.
+for d in /tmp/akdriver-*; do
+	p=${d#/tmp/akdriver-}
+	[ -e "$d" ] && ! alive "${p%%-*}" && rm -rf "$d"
+done
 exit $failed
