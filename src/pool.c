@@ -1046,11 +1046,14 @@ static char *
 pool_hide_list(const struct config *cf)
 {
 	char *sockdir = xstrdup(cf->socket_path), *slash, *list;
+	char *key = secrets_key_file_path(cf);
 
 	if ((slash = strrchr(sockdir, '/')) != NULL)
 		*(slash == sockdir ? slash + 1 : slash) = '\0';
-	xasprintf(&list, "%s:%s:/dev/shm:/var/tmp:/tmp", cf->data_dir,
-	    sockdir);
+	/* The key file too: it may be outside the data directory. */
+	xasprintf(&list, "%s:%s:%s:/dev/shm:/var/tmp:/tmp", cf->data_dir,
+	    sockdir, key);
+	free(key);
 	free(sockdir);
 	return list;
 }

@@ -20,6 +20,8 @@
  *    resolver's directory) are bound back at their usual paths. A
  *    directory that no longer exists (under one already hidden) or that
  *    holds the system directories is skipped; Landlock still confines it.
+ *  - The secrets key file, wherever [secrets] key_file puts it, reads as
+ *    /dev/null (a key file in the data directory is already hidden).
  */
 #include "worker.h"
 
@@ -141,6 +143,23 @@ mount_collect_keep(const struct sandbox_params *sp, const char *dir,
 	return n;
 }
 
+/*
+ * A file to hide (the secrets key file, when it is not in the data
+ * directory): /dev/null is bound over it, read-only, so it reads empty.
+ */
+static int
+mount_hide_file(const char *path, char **cause)
+{
+	if (mount("/dev/null", path, NULL, MS_BIND, NULL) == -1 ||
+	    mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
+	    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1) {
+		xasprintf(cause, "cover %s: %s", path, strerror(errno));
+		return -1;
+	}
+	log_debug("%s: %s hidden", __func__, path);
+	return 0;
+}
+
 /* Cover dir with an empty read-only tmpfs and bind back what is kept. */
 static int
 mount_hide(const struct sandbox_params *sp, const char *dir, char **cause)
@@ -158,6 +177,8 @@ mount_hide(const struct sandbox_params *sp, const char *dir, char **cause)
 			return 0;
 		}
 	}
+	if (stat(dir, &st) == 0 && S_ISREG(st.st_mode))
+		return mount_hide_file(dir, cause);
 	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
 		log_debug("%s: %s is not there to hide", __func__, dir);
 		return 0;
