@@ -266,9 +266,15 @@ started=$(jget "$result" .threads)
 ok "the thread bomb made $started threads, stopped by pids_max = 32"
 assert_healthy "after a thread bomb, the daemon"
 
-probe memory
-assert_eq MemoryError "$(jget "$result" .error)" "an allocation past memory_limit fails"
-assert_healthy "after a session ran out of memory, the daemon"
+if ldd "$top_builddir/autokitteh-worker" 2>/dev/null | grep -q libasan; then
+	# ASan reserves terabytes of address space: no RLIMIT_AS there
+	# (workers/sandbox-rlimit.c), so the allocation would succeed.
+	echo "# ASan build: no address-space limit to check"
+else
+	probe memory
+	assert_eq MemoryError "$(jget "$result" .error)" "an allocation past memory_limit fails"
+	assert_healthy "after a session ran out of memory, the daemon"
+fi
 
 run ak status -j
 assert_eq 0 "$(jget "$OUT" .workers.zygote_restarts)" "the zygote never restarted"
