@@ -23,11 +23,17 @@ import time
 import autokitteh
 
 
+def worker_id():
+    """pid@temp-dir: in its own PID namespace every session is pid 1, and
+    the driver finds the host's pid by the temp dir (the worker's cwd)."""
+    return f"{os.getpid()}@{os.getcwd()}"
+
+
 @autokitteh.inhibit_activities
 def note(kind, *fields):
     """Append one ledger line, directly (not an activity)."""
     if kind == "run":
-        fields = fields + (os.getpid(), time.time_ns())
+        fields = fields + (worker_id(), time.time_ns())
     elif kind == "ack":
         fields = fields + (time.time_ns(),)
     line = " ".join([kind] + [str(f) for f in fields]) + "\n"
@@ -41,7 +47,7 @@ def note(kind, *fields):
 @autokitteh.activity
 def work(sid, k, seconds):
     """One unit of work with an effect outside: a ledger line."""
-    pid, t = os.getpid(), time.time_ns()
+    pid, t = worker_id(), time.time_ns()
     token = f"{pid}.{t}"
     fd = os.open(os.environ["LEDGER"], os.O_WRONLY | os.O_APPEND)
     try:
