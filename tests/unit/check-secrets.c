@@ -15,6 +15,7 @@
  * key file.
  */
 #include "autokittehd.h"
+#include "unit-sqlite.h"
 
 #include <check.h>
 
@@ -362,15 +363,6 @@ END_TEST
 
 /* ---- the keyring on a store ---- */
 
-static struct store *
-open_store(struct event_base *base)
-{
-	char *cause = NULL;
-	struct store *s = store_open(db_path, STORE_SYNC_FULL, base, &cause);
-
-	ck_assert_msg(s != NULL, "store_open: %s", cause);
-	return s;
-}
 
 static void
 start_ok(struct store *s, const char *key_file)
@@ -393,27 +385,7 @@ start_refused(struct store *s, const char *key_file)
 	return cause;
 }
 
-static int64_t
-count_rows(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int64_t n;
 
-	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
-
-static void
-exec_ok(sqlite3 *db, const char *sql)
-{
-	char *err = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-		ck_abort_msg("%s: %s", sql, err);
-}
 
 /* Set var name of scope through store-vars.c, as the API does. */
 static void
@@ -475,7 +447,7 @@ in_files(const char *needle)
 
 START_TEST(fresh_store)
 {
-	struct store *s = open_store(NULL);
+	struct store *s = open_store_at(db_path, NULL);
 	unsigned char key[SECRETS_KEY_SIZE];
 	char *v, *cause;
 	struct stat st;
@@ -506,7 +478,7 @@ START_TEST(fresh_store)
 	secrets_stop();
 
 	/* Re-opened with its key: the same data key. */
-	s = open_store(NULL);
+	s = open_store_at(db_path, NULL);
 	start_ok(s, key_path);
 	v = get_var(s, "prj_1", "TOKEN");
 	ck_assert_str_eq(v, "tok-marker-5d1c");
@@ -524,7 +496,7 @@ START_TEST(fresh_store)
 	secrets_stop();
 
 	/* Another key file, or none, is refused. */
-	s = open_store(NULL);
+	s = open_store_at(db_path, NULL);
 	ck_assert_int_eq(unlink(key_path), 0);
 	random_key(key);
 	ck_assert_int_eq(secrets_key_file_create(key_path, key, &(char *){
@@ -549,7 +521,7 @@ END_TEST
  */
 START_TEST(cleartext_from_older_store)
 {
-	struct store *s = open_store(NULL);
+	struct store *s = open_store_at(db_path, NULL);
 	sqlite3 *db;
 	char *v;
 
@@ -572,7 +544,7 @@ START_TEST(cleartext_from_older_store)
 	ck_assert(in_files("old-wal-secret-4b4b"));
 	ck_assert(in_files("old-secret-91ac"));
 
-	s = open_store(NULL);
+	s = open_store_at(db_path, NULL);
 	start_ok(s, key_path);
 	sqlite3_close(db);
 	ck_assert_int_eq(secrets_dek_id(), 1);
@@ -591,7 +563,7 @@ START_TEST(cleartext_from_older_store)
 	store_close(s);
 	secrets_stop();
 	/* Sealed once: the next start has nothing to do. */
-	s = open_store(NULL);
+	s = open_store_at(db_path, NULL);
 	start_ok(s, key_path);
 	v = get_var(s, "prj_1", "TOKEN");
 	ck_assert_str_eq(v, "old-wal-secret-4b4b");
@@ -639,7 +611,7 @@ rotate_ok(struct store *s, struct event_base *base, int data_key,
 START_TEST(rotation)
 {
 	struct event_base *base = event_base_new();
-	struct store *s = open_store(base);
+	struct store *s = open_store_at(db_path, base);
 	unsigned char k1[SECRETS_KEY_SIZE], k2[SECRETS_KEY_SIZE];
 	struct rotated r;
 	char *next, *v, *cause;
@@ -677,7 +649,7 @@ START_TEST(rotation)
 	secrets_stop();
 
 	/* Re-opened: the new key file opens it, the first one does not. */
-	s = open_store(base);
+	s = open_store_at(db_path, base);
 	start_ok(s, key_path);
 	ck_assert_uint_eq(secrets_dek_id(), 2);
 	v = get_var(s, "prj_1", "TOKEN");
@@ -687,7 +659,7 @@ START_TEST(rotation)
 	secrets_stop();
 	ck_assert_int_eq(unlink(key_path), 0);
 	ck_assert_int_eq(secrets_key_file_create(key_path, k1, &cause), 0);
-	s = open_store(base);
+	s = open_store_at(db_path, base);
 	cause = start_refused(s, key_path);
 	ck_assert_ptr_nonnull(strstr(cause, "does not decrypt"));
 	free(cause);
@@ -701,7 +673,7 @@ END_TEST
 START_TEST(rotation_commit_fails)
 {
 	struct event_base *base = event_base_new();
-	struct store *s = open_store(base);
+	struct store *s = open_store_at(db_path, base);
 	unsigned char k1[SECRETS_KEY_SIZE], k2[SECRETS_KEY_SIZE];
 	struct rotated r;
 	char *next, *v, *cause = NULL;

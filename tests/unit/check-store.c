@@ -10,6 +10,7 @@
  * the same file plays the operator's `sqlite3` shell.
  */
 #include "autokittehd.h"
+#include "unit-sqlite.h"
 
 #include <check.h>
 
@@ -46,27 +47,7 @@ tmpdir_setup(void)
 	xasprintf(&db_path, "%s/autokitteh.db", tmpdir);
 }
 
-static void
-exec_ok(sqlite3 *db, const char *sql)
-{
-	char *err = NULL;
 
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-		ck_abort_msg("%s: %s", sql, err);
-}
-
-static int64_t
-count(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int64_t n;
-
-	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
 
 /* A second connection, as an operator's sqlite3 shell would be. */
 static sqlite3 *
@@ -96,21 +77,12 @@ read_file(const char *path, size_t *len)
 	return p;
 }
 
-static struct store *
-open_ok(struct event_base *base)
-{
-	char *cause = NULL;
-	struct store *s = store_open(db_path, STORE_SYNC_FULL, base, &cause);
-
-	ck_assert_msg(s != NULL, "store_open: %s", cause);
-	return s;
-}
 
 /* ---- opening ---- */
 
 START_TEST(fresh_schema)
 {
-	struct store *s = open_ok(NULL);
+	struct store *s = open_store_at(db_path, NULL);
 	struct store_stats stats;
 	int version = -1;
 	int64_t n;
@@ -118,7 +90,7 @@ START_TEST(fresh_schema)
 	ck_assert_int_ge(store_latest_schema(), 1);
 	ck_assert_int_eq(store_schema_version(store_db(s), &version), 0);
 	ck_assert_int_eq(version, store_latest_schema());
-	ck_assert_int_eq(count(store_db(s), "SELECT count(*) FROM "
+	ck_assert_int_eq(count_rows(store_db(s), "SELECT count(*) FROM "
 	    "sqlite_master WHERE type = 'table' AND name IN ('tokens', "
 	    "'projects', 'deployments', 'sessions')"), 4);
 	ck_assert_int_eq(store_count(s, "SELECT count(*) FROM tokens", &n), 0);
@@ -130,8 +102,8 @@ START_TEST(fresh_schema)
 	ck_assert_uint_eq(store_pending(s), 0);
 
 	/* The pragmas store_open promises. */
-	ck_assert_int_eq(count(store_db(s), "PRAGMA foreign_keys"), 1);
-	ck_assert_int_eq(count(store_db(s), "PRAGMA synchronous"), 2);
+	ck_assert_int_eq(count_rows(store_db(s), "PRAGMA foreign_keys"), 1);
+	ck_assert_int_eq(count_rows(store_db(s), "PRAGMA synchronous"), 2);
 
 	ck_assert_int_eq(store_stats(s, &stats), 0);
 	ck_assert_uint_gt(stats.size_bytes, 0);
@@ -149,7 +121,7 @@ START_TEST(sync_normal)
 
 	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(store_synchronous(s), STORE_SYNC_NORMAL);
-	ck_assert_int_eq(count(store_db(s), "PRAGMA synchronous"), 1);
+	ck_assert_int_eq(count_rows(store_db(s), "PRAGMA synchronous"), 1);
 	ck_assert_int_eq(sqlite3_prepare_v2(store_db(s), "PRAGMA journal_mode",
 	    -1, &st, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
@@ -161,14 +133,14 @@ END_TEST
 
 START_TEST(reopen_keeps_data)
 {
-	struct store *s = open_ok(NULL);
+	struct store *s = open_store_at(db_path, NULL);
 	int version = -1;
 
 	exec_ok(store_db(s), "INSERT INTO projects VALUES ('prj_1', 'p', 1)");
 	store_close(s);
 
-	s = open_ok(NULL);
-	ck_assert_int_eq(count(store_db(s), "SELECT count(*) FROM projects "
+	s = open_store_at(db_path, NULL);
+	ck_assert_int_eq(count_rows(store_db(s), "SELECT count(*) FROM projects "
 	    "WHERE project_id = 'prj_1'"), 1);
 	ck_assert_int_eq(store_schema_version(store_db(s), &version), 0);
 	ck_assert_int_eq(version, store_latest_schema());
@@ -178,7 +150,7 @@ END_TEST
 
 START_TEST(newer_schema_refused)
 {
-	struct store *s = open_ok(NULL);
+	struct store *s = open_store_at(db_path, NULL);
 	char *cause = NULL, *sql, *want;
 	void *before, *after;
 	size_t before_len, after_len;
@@ -211,9 +183,9 @@ START_TEST(newer_schema_refused)
 	free(after);
 
 	db = other_connection();
-	ck_assert_int_eq(count(db, "PRAGMA user_version"),
+	ck_assert_int_eq(count_rows(db, "PRAGMA user_version"),
 	    store_latest_schema() + 1);
-	ck_assert_int_eq(count(db, "SELECT count(*) FROM projects"), 1);
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM projects"), 1);
 	sqlite3_close(db);
 }
 END_TEST
@@ -228,10 +200,10 @@ START_TEST(migrate_from_empty)
 	exec_ok(db, "CREATE TABLE unrelated (x); INSERT INTO unrelated "
 	    "VALUES (1)");
 	sqlite3_close(db);
-	s = open_ok(NULL);
-	ck_assert_int_eq(count(store_db(s), "PRAGMA user_version"),
+	s = open_store_at(db_path, NULL);
+	ck_assert_int_eq(count_rows(store_db(s), "PRAGMA user_version"),
 	    store_latest_schema());
-	ck_assert_int_eq(count(store_db(s), "SELECT count(*) FROM unrelated"),
+	ck_assert_int_eq(count_rows(store_db(s), "SELECT count(*) FROM unrelated"),
 	    1);
 	store_close(s);
 }
@@ -259,8 +231,8 @@ START_TEST(migrate_failure_rolls_back)
 	}
 	free(cause);
 	db = other_connection();
-	ck_assert_int_eq(count(db, "PRAGMA user_version"), 0);
-	ck_assert_int_eq(count(db, "SELECT count(*) FROM sqlite_master WHERE "
+	ck_assert_int_eq(count_rows(db, "PRAGMA user_version"), 0);
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE "
 	    "name = 'tokens'"), 0);
 	sqlite3_close(db);
 }
@@ -320,7 +292,7 @@ corrupt_and_open(int strategy, char **cause)
 	int fd;
 
 	unlink(db_path);
-	s = open_ok(NULL);
+	s = open_store_at(db_path, NULL);
 	exec_ok(store_db(s), "CREATE TABLE filler (id INTEGER PRIMARY KEY, "
 	    "v TEXT); CREATE INDEX filler_v ON filler(v);"
 	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
@@ -329,9 +301,9 @@ corrupt_and_open(int strategy, char **cause)
 	store_close(s);
 
 	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
-	page_size = count(db, "PRAGMA page_size");
-	pages = count(db, "PRAGMA page_count");
-	root = count(db, "SELECT rootpage FROM sqlite_master WHERE name = "
+	page_size = count_rows(db, "PRAGMA page_size");
+	pages = count_rows(db, "PRAGMA page_count");
+	root = count_rows(db, "SELECT rootpage FROM sqlite_master WHERE name = "
 	    "'filler'");
 	sqlite3_close(db);
 	ck_assert_int_le(page_size, (int64_t)sizeof garbage);
@@ -481,8 +453,8 @@ ordering_cb(evutil_socket_t fd, short events, void *arg)
 	}
 	/* Nothing acknowledged, nothing visible, before COMMIT. */
 	ck_assert_int_eq(o->log.n, 0);
-	ck_assert_int_eq(count(o->other, "SELECT count(*) FROM t"), 0);
-	ck_assert_int_eq(count(store_db(o->store), "SELECT count(*) FROM t"),
+	ck_assert_int_eq(count_rows(o->other, "SELECT count(*) FROM t"), 0);
+	ck_assert_int_eq(count_rows(store_db(o->store), "SELECT count(*) FROM t"),
 	    3);
 	o->ran = 1;
 }
@@ -494,7 +466,7 @@ START_TEST(commit_ordering)
 	struct timeval now = { 0, 0 };
 
 	memset(&o, 0, sizeof o);
-	o.store = open_ok(base);
+	o.store = open_store_at(db_path, base);
 	ck_assert_ptr_nonnull(store_get_commit(o.store));
 	setup_table(o.store);
 	o.other = other_connection();
@@ -516,8 +488,8 @@ START_TEST(commit_ordering)
 		ck_assert_ptr_null(o.log.cause[i]);
 	}
 	ck_assert_uint_eq(store_pending(o.store), 0);
-	ck_assert_int_eq(count(o.other, "SELECT count(*) FROM t"), 3);
-	ck_assert_int_eq(count(o.other, "SELECT group_concat(v, '') FROM "
+	ck_assert_int_eq(count_rows(o.other, "SELECT count(*) FROM t"), 3);
+	ck_assert_int_eq(count_rows(o.other, "SELECT group_concat(v, '') FROM "
 	    "(SELECT v FROM t ORDER BY rowid)"), 123);
 	sqlite3_close(o.other);
 	done_log_free(&o.log);
@@ -529,7 +501,7 @@ END_TEST
 START_TEST(commit_one_write_fails)
 {
 	struct event_base *base = event_base_new();
-	struct store *s = open_ok(base);
+	struct store *s = open_store_at(db_path, base);
 	struct done_log l;
 	struct write_arg w[3] = {
 		{ "INSERT INTO t VALUES (1)", NULL },
@@ -564,7 +536,7 @@ START_TEST(commit_one_write_fails)
 	    &cause), 0);
 	ck_assert_uint_eq(store_pending(s), 2);
 	/* The failed write's row is gone already, inside the batch. */
-	ck_assert_int_eq(count(store_db(s), "SELECT count(*) FROM t WHERE "
+	ck_assert_int_eq(count_rows(store_db(s), "SELECT count(*) FROM t WHERE "
 	    "v = 2"), 0);
 
 	loop_until(base, &l, 2);
@@ -573,8 +545,8 @@ START_TEST(commit_one_write_fails)
 	ck_assert_int_eq(l.calls[1], 3);
 	ck_assert_int_eq(l.ok[0], 1);
 	ck_assert_int_eq(l.ok[1], 1);
-	ck_assert_int_eq(count(other, "SELECT count(*) FROM t"), 2);
-	ck_assert_int_eq(count(other, "SELECT count(*) FROM t WHERE v = 2"), 0);
+	ck_assert_int_eq(count_rows(other, "SELECT count(*) FROM t"), 2);
+	ck_assert_int_eq(count_rows(other, "SELECT count(*) FROM t WHERE v = 2"), 0);
 	sqlite3_close(other);
 	done_log_free(&l);
 	store_close(s);
@@ -585,7 +557,7 @@ END_TEST
 START_TEST(commit_fails)
 {
 	struct event_base *base = event_base_new();
-	struct store *s = open_ok(base);
+	struct store *s = open_store_at(db_path, base);
 	struct done_log l;
 	struct write_arg w[3] = {
 		{ "INSERT INTO t VALUES (1)", NULL },
@@ -614,10 +586,10 @@ START_TEST(commit_fails)
 		ck_assert_msg(strstr(l.cause[i], "FOREIGN KEY") != NULL,
 		    "cause: %s", l.cause[i]);
 	}
-	ck_assert_int_eq(count(other, "SELECT count(*) FROM t"), 0);
-	ck_assert_int_eq(count(other, "SELECT count(*) FROM child"), 0);
-	ck_assert_int_eq(count(other, "SELECT count(*) FROM parent"), 0);
-	ck_assert_int_eq(count(store_db(s), "SELECT count(*) FROM t"), 0);
+	ck_assert_int_eq(count_rows(other, "SELECT count(*) FROM t"), 0);
+	ck_assert_int_eq(count_rows(other, "SELECT count(*) FROM child"), 0);
+	ck_assert_int_eq(count_rows(other, "SELECT count(*) FROM parent"), 0);
+	ck_assert_int_eq(count_rows(store_db(s), "SELECT count(*) FROM t"), 0);
 	ck_assert_int_eq(sqlite3_get_autocommit(store_db(s)), 1);
 
 	/* The store works again afterwards. */
@@ -627,7 +599,7 @@ START_TEST(commit_fails)
 	loop_until(base, &l, 4);
 	ck_assert_int_eq(l.n, 4);
 	ck_assert_int_eq(l.ok[3], 1);
-	ck_assert_int_eq(count(other, "SELECT count(*) FROM t"), 1);
+	ck_assert_int_eq(count_rows(other, "SELECT count(*) FROM t"), 1);
 	sqlite3_close(other);
 	done_log_free(&l);
 	store_close(s);
@@ -653,12 +625,12 @@ rewrite_done(int ok, const char *cause, void *arg)
 
 	ck_assert_int_eq(ok, 1);
 	/* Our own write is durable when we hear of it. */
-	r->visible_in_done = (int)count(r->other, "SELECT count(*) FROM t");
+	r->visible_in_done = (int)count_rows(r->other, "SELECT count(*) FROM t");
 	r->second_rc = store_write(r->store, write_sql, &r->second,
 	    record_done, &r->d2, &why);
 	ck_assert_uint_eq(store_pending(r->store), 1);
 	/* The new batch is not committed yet. */
-	ck_assert_int_eq(count(r->other, "SELECT count(*) FROM t"), 1);
+	ck_assert_int_eq(count_rows(r->other, "SELECT count(*) FROM t"), 1);
 	ck_assert_int_eq(r->log.n, 0);
 }
 
@@ -669,7 +641,7 @@ START_TEST(commit_done_writes_again)
 	char *cause = NULL;
 
 	memset(&r, 0, sizeof r);
-	r.store = open_ok(base);
+	r.store = open_store_at(db_path, base);
 	setup_table(r.store);
 	r.other = other_connection();
 	r.first.sql = "INSERT INTO t VALUES (1)";
@@ -683,7 +655,7 @@ START_TEST(commit_done_writes_again)
 	ck_assert_int_eq(r.second_rc, 0);
 	ck_assert_int_eq(r.log.n, 1);
 	ck_assert_int_eq(r.log.ok[0], 1);
-	ck_assert_int_eq(count(r.other, "SELECT count(*) FROM t"), 2);
+	ck_assert_int_eq(count_rows(r.other, "SELECT count(*) FROM t"), 2);
 	ck_assert_uint_eq(store_pending(r.store), 0);
 	sqlite3_close(r.other);
 	done_log_free(&r.log);
@@ -695,7 +667,7 @@ END_TEST
 START_TEST(close_flushes)
 {
 	struct event_base *base = event_base_new();
-	struct store *s = open_ok(base);
+	struct store *s = open_store_at(db_path, base);
 	struct done_log l;
 	struct write_arg w = { "INSERT INTO t VALUES (42)", NULL };
 	struct done_arg d = { &l, 1 };
@@ -711,7 +683,7 @@ START_TEST(close_flushes)
 	ck_assert_int_eq(l.n, 1);
 	ck_assert_int_eq(l.ok[0], 1);
 	other = other_connection();
-	ck_assert_int_eq(count(other, "SELECT count(*) FROM t WHERE v = 42"),
+	ck_assert_int_eq(count_rows(other, "SELECT count(*) FROM t WHERE v = 42"),
 	    1);
 	sqlite3_close(other);
 	done_log_free(&l);
@@ -722,7 +694,7 @@ END_TEST
 START_TEST(flush_commits_now)
 {
 	struct event_base *base = event_base_new();
-	struct store *s = open_ok(base);
+	struct store *s = open_store_at(db_path, base);
 	struct done_log l;
 	struct write_arg w = { "INSERT INTO t VALUES (7)", NULL };
 	struct done_arg d = { &l, 1 };
@@ -737,7 +709,7 @@ START_TEST(flush_commits_now)
 	    &cause), 0);
 	store_flush(s);
 	ck_assert_int_eq(l.n, 1);
-	ck_assert_int_eq(count(other, "SELECT count(*) FROM t"), 1);
+	ck_assert_int_eq(count_rows(other, "SELECT count(*) FROM t"), 1);
 	/* The commit event was cancelled: the loop has nothing to run. */
 	loop_until(base, &l, 2);
 	ck_assert_int_eq(l.n, 1);
@@ -752,7 +724,7 @@ END_TEST
 START_TEST(write_store_busy)
 {
 	struct event_base *base = event_base_new();
-	struct store *s = open_ok(base);
+	struct store *s = open_store_at(db_path, base);
 	struct write_arg w = { "INSERT INTO t VALUES (1)", NULL };
 	sqlite3 *other;
 	char *cause = NULL;
@@ -769,7 +741,7 @@ START_TEST(write_store_busy)
 	cause = NULL;
 	ck_assert_int_eq(store_write(s, write_sql, &w, NULL, NULL, &cause), 0);
 	store_flush(s);
-	ck_assert_int_eq(count(other, "SELECT count(*) FROM t"), 1);
+	ck_assert_int_eq(count_rows(other, "SELECT count(*) FROM t"), 1);
 	sqlite3_close(other);
 	store_close(s);
 	event_base_free(base);
@@ -787,7 +759,7 @@ END_TEST
 START_TEST(write_disk_full)
 {
 	struct event_base *base = event_base_new();
-	struct store *s = open_ok(base);
+	struct store *s = open_store_at(db_path, base);
 	struct done_log l;
 	struct write_arg small = { "INSERT INTO t VALUES (1)", NULL };
 	struct write_arg big = { "INSERT INTO t VALUES (zeroblob(200000))",
@@ -800,7 +772,7 @@ START_TEST(write_disk_full)
 	memset(&l, 0, sizeof l);
 	setup_table(s);
 	other = other_connection();
-	xasprintf(&sql, "PRAGMA max_page_count = %lld", (long long)count(
+	xasprintf(&sql, "PRAGMA max_page_count = %lld", (long long)count_rows(
 	    store_db(s), "PRAGMA page_count") + 2);
 	exec_ok(store_db(s), sql);
 	free(sql);
@@ -819,7 +791,7 @@ START_TEST(write_disk_full)
 	ck_assert_int_eq(l.n, 1);
 	ck_assert_int_eq(l.calls[0], 1);
 	/* Acknowledged exactly when saved. */
-	ck_assert_int_eq(count(other, "SELECT count(*) FROM t"), l.ok[0]);
+	ck_assert_int_eq(count_rows(other, "SELECT count(*) FROM t"), l.ok[0]);
 	if (!l.ok[0])
 		ck_assert_msg(strstr(l.cause[0], "full") != NULL, "cause: %s",
 		    l.cause[0]);
@@ -835,7 +807,7 @@ START_TEST(write_disk_full)
 	loop_until(base, &l, 2);
 	ck_assert_int_eq(l.n, 2);
 	ck_assert_int_eq(l.ok[1], 1);
-	ck_assert_int_eq(count(other, "SELECT count(*) FROM t WHERE "
+	ck_assert_int_eq(count_rows(other, "SELECT count(*) FROM t WHERE "
 	    "length(v) = 200000"), 1);
 	sqlite3_close(other);
 	done_log_free(&l);
@@ -884,7 +856,7 @@ START_TEST(close_loses_write_from_done)
 	int acknowledged;
 
 	memset(&r, 0, sizeof r);
-	r.store = open_ok(base);
+	r.store = open_store_at(db_path, base);
 	setup_table(r.store);
 	r.second.sql = "INSERT INTO t VALUES (2)";
 	r.d2.log = &r.log;
@@ -893,8 +865,8 @@ START_TEST(close_loses_write_from_done)
 	    close_rewrite_done, &r, &cause), 0);
 	store_close(r.store);
 	other = other_connection();
-	first_kept = count(other, "SELECT count(*) FROM t WHERE v = 1");
-	second_kept = count(other, "SELECT count(*) FROM t WHERE v = 2");
+	first_kept = count_rows(other, "SELECT count(*) FROM t WHERE v = 1");
+	second_kept = count_rows(other, "SELECT count(*) FROM t WHERE v = 2");
 	acknowledged = r.log.n;
 	sqlite3_close(other);
 	done_log_free(&r.log);
