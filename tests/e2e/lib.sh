@@ -458,3 +458,18 @@ assert_healthy() {
 # cannot start.
 : "${AUTOKITTEH_PYTHONPATH:=$top_srcdir/workers/python}"
 export AUTOKITTEH_PYTHONPATH
+
+# session_probe URL WHAT TIMEOUT: POST to URL/WHAT, whose session must
+# complete within TIMEOUT (akctl session watch -t); $result is the JSON of
+# its return value.
+session_probe() {
+	local ses
+
+	hook POST "$1/$2"
+	[ "$CODE" = 202 ] || fail "probe $2: the webhook answered $CODE"
+	ses=$(session_of "$EVENT_ID")
+	run ak session watch -t "$3" "$ses"
+	[ "$RC" = 0 ] || fail "probe $2: the session did not complete:
+$(ak session log "$ses")"
+	result=$(session_result "$ses")
+}

@@ -182,17 +182,7 @@ assert_status 0 "$RC" "deploy exits 0"
 url=$(webhook_url probe)
 
 # probe WHAT: run the probe; $result is its return value's JSON.
-probe() {
-	local ses
-
-	hook POST "$url/$1"
-	[ "$CODE" = 202 ] || fail "probe $1: the webhook answered $CODE"
-	ses=$(session_of "$EVENT_ID")
-	run ak session watch -t 40s "$ses"
-	[ "$RC" = 0 ] || fail "probe $1: the session did not complete:
-$(ak session log "$ses")"
-	result=$(session_result "$ses")
-}
+probe() { session_probe "$url" "$1" 40s; }
 
 # What the daemon says it enforces.
 run ak status -j

@@ -97,17 +97,7 @@ assert_status 0 "$RC" "deploy exits 0"
 url=$(webhook_url probe)
 
 # probe WHAT: run the probe; $result is its return value's JSON.
-probe() {
-	local ses
-
-	hook POST "$url/$1"
-	[ "$CODE" = 202 ] || fail "probe $1: the webhook answered $CODE"
-	ses=$(session_of "$EVENT_ID")
-	run ak session watch -t 20s "$ses"
-	[ "$RC" = 0 ] || fail "probe $1: the session did not complete:
-$(ak session log "$ses")"
-	result=$(session_result "$ses")
-}
+probe() { session_probe "$url" "$1" 20s; }
 
 # With a mount namespace the data dir and /tmp are covered (the files are
 # not there at all); without one, Landlock and the uid refuse them.
