@@ -101,8 +101,12 @@ START_TEST(roundtrip)
 		ck_assert_int_eq(b[0], 1);
 		ck_assert_int_eq(secrets_sealed_key_id(b, len, &id), 0);
 		ck_assert_uint_eq(id, 7);
-		/* The plaintext is not in the sealed bytes. */
-		if (*texts[i] != '\0')
+		/*
+		 * The plaintext is not in the sealed bytes. Only for texts of
+		 * 7 bytes or more: a 1-byte text is in ~30 random bytes one
+		 * time in nine.
+		 */
+		if (strlen(texts[i]) >= 7)
 			ck_assert_ptr_null(memmem(b, len, texts[i],
 			    strlen(texts[i])));
 		ck_assert_int_eq(secrets_decrypt(key, "var:prj_1:A", b, len,
