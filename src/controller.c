@@ -21,6 +21,34 @@ now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/*
+ * Arm ev for the wall-clock time (now_us()'s microseconds) that sql, a
+ * "SELECT min(...)", answers, at once if it is past; disarm ev when the
+ * answer is NULL. The schedules and the sleeping sessions each keep one
+ * timer for their earliest due time this way.
+ */
+void
+timer_arm_earliest(struct event *ev, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t due = -1, delay;
+
+	if ((st = store_prepare(controller->store, sql)) == NULL)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		due = sqlite3_column_int64(st, 0);
+	store_finalize(st);
+	event_del(ev);
+	if (due < 0)
+		return;
+	delay = due - now_us();
+	if (delay < 0)
+		delay = 0;
+	event_add(ev, &(struct timeval){ (time_t)(delay / 1000000),
+	    (suseconds_t)(delay % 1000000) });
+}
+
 /* RFC 3339 in UTC with microseconds: "2026-11-26T21:30:00.123456Z". */
 json_t *
 timestamp_us_json(int64_t us)

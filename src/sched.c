@@ -382,28 +382,11 @@ sched_fire_cb(evutil_socket_t fd, short events, void *arg)
 static void
 sched_arm(void)
 {
-	sqlite3_stmt *st;
-	int64_t due = -1, delay;
-
 	if (controller == NULL || controller->base == NULL ||
 	    controller->store == NULL)
 		return;
 	if (sched_ev == NULL)
 		sched_ev = evtimer_new(controller->base, sched_fire_cb, NULL);
-	st = store_prepare(controller->store, "SELECT min(next_at) FROM "
+	timer_arm_earliest(sched_ev, "SELECT min(next_at) FROM "
 	    "schedule_state WHERE next_at IS NOT NULL");
-	if (st == NULL)
-		return;
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		due = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	event_del(sched_ev);
-	if (due < 0)
-		return;
-	delay = due - now_us();
-	if (delay < 0)
-		delay = 0;
-	event_add(sched_ev, &(struct timeval){ (time_t)(delay / 1000000),
-	    (suseconds_t)(delay % 1000000) });
 }

@@ -1175,30 +1175,12 @@ session_wake_cb(evutil_socket_t fd, short events, void *arg)
 static void
 session_wake_rearm(void)
 {
-	sqlite3_stmt *st;
-	int64_t due = -1, delay;
-
 	if (controller == NULL || controller->base == NULL)
 		return;
 	if (wake_ev == NULL)
 		wake_ev = evtimer_new(controller->base, session_wake_cb, NULL);
-	st = store_prepare(controller->store, "SELECT min(wake_at) FROM "
-	    "sessions WHERE wake_at IS NOT NULL AND state IN ('created', "
-	    "'running')");
-	if (st == NULL)
-		return;
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		due = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	event_del(wake_ev);
-	if (due < 0)
-		return;
-	delay = due - now_us();
-	if (delay < 0)
-		delay = 0;
-	event_add(wake_ev, &(struct timeval){ (time_t)(delay / 1000000),
-	    (suseconds_t)(delay % 1000000) });
+	timer_arm_earliest(wake_ev, "SELECT min(wake_at) FROM sessions "
+	    "WHERE wake_at IS NOT NULL AND state IN ('created', 'running')");
 }
 
 static int
