@@ -257,6 +257,24 @@ trigger_stored(struct store *s, const char *id, int *type, char *project,
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* trigger_stored() of the trigger id: 0, or -1 after answering. */
+static int
+trigger_find(struct api_call *call, const char *id, int *type, char *project,
+    size_t psize, char *name, size_t nsize)
+{
+	int rc = trigger_stored(server_store(api_server(call)), id, type,
+	    project, psize, name, nsize);
+
+	if (rc == 1)
+		return 0;
+	if (rc == 0)
+		api_error(call, CONNECT_NOT_FOUND, "no trigger %s: see 'akctl "
+		    "trigger list'", id);
+	else
+		api_error(call, CONNECT_INTERNAL, "cannot read the triggers");
+	return -1;
+}
+
 /* The Trigger message of Create and Update: 0, or -1 after answering. */
 static int
 trigger_spec_parse(struct api_call *call, json_t *t, struct trigger_spec *x,
@@ -297,17 +315,9 @@ trigger_spec_parse(struct api_call *call, json_t *t, struct trigger_spec *x,
 		if (api_id_check(call, "trigger.trigger_id", id, "trg", 1) != 0)
 			return -1;
 		snprintf(x->id, sizeof x->id, "%s", id);
-		rc = trigger_stored(s, id, &stored_type, stored_project, psize,
-		    stored_name, nsize);
-		if (rc != 1) {
-			if (rc == 0)
-				api_error(call, CONNECT_NOT_FOUND, "no trigger "
-				    "%s: see 'akctl trigger list'", id);
-			else
-				api_error(call, CONNECT_INTERNAL, "cannot read "
-				    "the triggers");
+		if (trigger_find(call, id, &stored_type, stored_project, psize,
+		    stored_name, nsize) != 0)
 			return -1;
-		}
 		if (x->type != 0 && x->type != stored_type) {
 			api_error(call, CONNECT_FAILED_PRECONDITION, "a "
 			    "trigger's source type cannot change; delete and "
@@ -602,21 +612,12 @@ api_trigger_delete(struct api_call *call, json_t *req)
 {
 	const char *id;
 	char project[64], name[128];
-	int type, rc;
+	int type;
 
-	if (api_id_field(call, req, "trigger_id", "trg", 1, &id) != 0)
+	if (api_id_field(call, req, "trigger_id", "trg", 1, &id) != 0 ||
+	    trigger_find(call, id, &type, project, sizeof project, name,
+	    sizeof name) != 0)
 		return;
-	rc = trigger_stored(server_store(api_server(call)), id, &type,
-	    project, sizeof project, name, sizeof name);
-	if (rc != 1) {
-		if (rc == 0)
-			api_error(call, CONNECT_NOT_FOUND, "no trigger %s: see "
-			    "'akctl trigger list'", id);
-		else
-			api_error(call, CONNECT_INTERNAL, "cannot read the "
-			    "triggers");
-		return;
-	}
 	if (api_write(call, trigger_delete_write, (void *)id,
 	    json_object()) == 0)
 		log_info("trigger %s (%s) deleted", name, id);
