@@ -470,47 +470,63 @@ trigger_sched_rearm(int ok, const char *cause, void *arg)
 		sched_rearm();
 }
 
+/*
+ * Run st, an INSERT or UPDATE whose parameters 1 to 10 are the fields
+ * Create and Update both write, in this order (the caller has bound the
+ * others), then finalize it. NULL st: the store is unavailable.
+ */
 static int
-trigger_create_write(struct store *s, void *arg, char **cause)
+trigger_write(struct store *s, sqlite3_stmt *st, struct trigger_spec *x,
+    const char *doing, char **cause)
 {
-	struct trigger_spec *x = arg;
-	sqlite3_stmt *st = store_prepare(s, "INSERT INTO triggers (trigger_id, "
-	    "project_id, name, source_type, event_type, filter, code_path, "
-	    "code_name, is_durable, is_sync, webhook_slug, schedule, timezone, "
-	    "connection_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?)");
 	int rc;
 
 	if (st == NULL) {
 		xasprintf(cause, "the store is unavailable");
 		return -1;
 	}
-	sqlite3_bind_text(st, 1, x->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, x->project_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, x->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, source_types[x->type], -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, nz(x->event_type), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, nz(x->filter), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, nz(x->code_path), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, nz(x->code_name), -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 9, x->is_durable);
-	sqlite3_bind_int(st, 10, x->is_sync);
-	if (*x->slug != '\0')
-		sqlite3_bind_text(st, 11, x->slug, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, nz(x->schedule), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 13, nz(x->timezone), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 14, nz(x->connection_id), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 15, now_us());
+	sqlite3_bind_text(st, 1, x->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, nz(x->event_type), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, nz(x->filter), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, nz(x->code_path), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, nz(x->code_name), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, x->is_durable);
+	sqlite3_bind_int(st, 7, x->is_sync);
+	sqlite3_bind_text(st, 8, nz(x->schedule), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, nz(x->timezone), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, nz(x->connection_id), -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		xasprintf(cause, "creating the trigger: %s",
+		xasprintf(cause, "%s the trigger: %s", doing,
 		    sqlite3_errmsg(store_db(s)));
 		return -1;
 	}
 	if (x->schedule_touched)
 		store_on_commit(s, trigger_sched_rearm, NULL);
 	return 0;
+}
+
+static int
+trigger_create_write(struct store *s, void *arg, char **cause)
+{
+	struct trigger_spec *x = arg;
+	sqlite3_stmt *st = store_prepare(s, "INSERT INTO triggers (name, "
+	    "event_type, filter, code_path, code_name, is_durable, is_sync, "
+	    "schedule, timezone, connection_id, trigger_id, project_id, "
+	    "source_type, webhook_slug, created_at) VALUES (?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?)");
+
+	if (st != NULL) {
+		sqlite3_bind_text(st, 11, x->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 12, x->project_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 13, source_types[x->type], -1,
+		    SQLITE_STATIC);
+		if (*x->slug != '\0')
+			sqlite3_bind_text(st, 14, x->slug, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 15, now_us());
+	}
+	return trigger_write(s, st, x, "creating", cause);
 }
 
 void
@@ -550,33 +566,10 @@ trigger_update_write(struct store *s, void *arg, char **cause)
 	    "event_type = ?, filter = ?, code_path = ?, code_name = ?, "
 	    "is_durable = ?, is_sync = ?, schedule = ?, timezone = ?, "
 	    "connection_id = ? WHERE trigger_id = ?");
-	int rc;
 
-	if (st == NULL) {
-		xasprintf(cause, "the store is unavailable");
-		return -1;
-	}
-	sqlite3_bind_text(st, 1, x->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, nz(x->event_type), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, nz(x->filter), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, nz(x->code_path), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, nz(x->code_name), -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, x->is_durable);
-	sqlite3_bind_int(st, 7, x->is_sync);
-	sqlite3_bind_text(st, 8, nz(x->schedule), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, nz(x->timezone), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, nz(x->connection_id), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, x->id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		xasprintf(cause, "updating the trigger: %s",
-		    sqlite3_errmsg(store_db(s)));
-		return -1;
-	}
-	if (x->schedule_touched)
-		store_on_commit(s, trigger_sched_rearm, NULL);
-	return 0;
+	if (st != NULL)
+		sqlite3_bind_text(st, 11, x->id, -1, SQLITE_STATIC);
+	return trigger_write(s, st, x, "updating", cause);
 }
 
 /* Update replaces the trigger's fields; the slug and source type stay. */
