@@ -407,6 +407,7 @@ struct controller {
 };
 extern struct controller *controller;
 int64_t now_us(void);
+void timer_add_us(struct event *, uint64_t us);
 void timer_arm_earliest(struct event *, const char *sql);
 json_t *timestamp_us_json(int64_t unix_us);	/* RFC 3339, UTC, microseconds */
 char *public_base_url(const struct config *);	/* no trailing slash */

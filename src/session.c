@@ -973,9 +973,7 @@ session_syscall_done(int ok, const char *cause, void *arg)
 			if (run->evict == NULL)
 				run->evict = evtimer_new(controller->base,
 				    session_evict_cb, run);
-			event_add(run->evict, &(struct timeval){
-			    (time_t)(evict / 1000000),
-			    (suseconds_t)(evict % 1000000) });
+			timer_add_us(run->evict, evict);
 		}
 	}
 	if (a->waiting)
@@ -1616,7 +1614,6 @@ session_start_one(const char *id)
 	    *event_id = NULL;
 	json_t *env;
 	size_t len;
-	uint64_t ms;
 
 	st = store_prepare(controller->store, "SELECT s.project_id, "
 	    "s.deployment_id, s.entrypoint, s.event_id, b.artifact, "
@@ -1687,9 +1684,8 @@ session_start_one(const char *id)
 	client = (struct pool_client){ session_message, session_gone, run };
 	run->worker = pool_take(controller->pool, &client);
 	run->timeout = evtimer_new(controller->base, session_timeout_cb, run);
-	ms = controller->config->workers_session_timeout_ms;
-	event_add(run->timeout, &(struct timeval){ (time_t)(ms / 1000),
-	    (suseconds_t)(ms % 1000) * 1000 });
+	timer_add_us(run->timeout,
+	    controller->config->workers_session_timeout_ms * 1000);
 	log_info("session %s running %s on worker %d%s", id, entry,
 	    (int)worker_pid(run->worker), run->last_seq > 0 ?
 	    " (replaying its history)" : "");
