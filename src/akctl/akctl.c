@@ -1016,3 +1016,23 @@ ctl_print_done(struct ctl_context *ctx, json_t *answer, const char *verb,
 	json_decref(answer);
 	return CTL_EXIT_OK;
 }
+
+/*
+ * Print a List answer and free it: the answer as JSON with -j, else "no
+ * WHAT" when its array key is empty, else print(that array).
+ */
+int
+ctl_print_list(struct ctl_context *ctx, json_t *answer, const char *key,
+    const char *what, void (*print)(json_t *list))
+{
+	json_t *list = json_object_get(answer, key);
+
+	if (ctx->json)
+		ctl_print_json(answer);
+	else if (json_array_size(list) == 0)
+		printf("no %s\n", what);
+	else
+		print(list);
+	json_decref(answer);
+	return CTL_EXIT_OK;
+}

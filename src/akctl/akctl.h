@@ -133,6 +133,9 @@ int		 ctl_call_id(struct ctl_context *, const char *method,
 		    json_t **answer);
 int		 ctl_print_done(struct ctl_context *, json_t *answer,
 		    const char *verb, const char *id);
+int		 ctl_print_list(struct ctl_context *, json_t *answer,
+		    const char *key, const char *what,
+		    void (*print)(json_t *list));
 int		 ctl_check_id(struct ctl_context *, const char *id,
 		    const char *prefix);
 int		 ctl_looks_like_id(const char *word, const char *prefix);

@@ -188,22 +188,14 @@ ctl_token_table(json_t *tokens)
 static int
 ctl_token_list_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	json_t *list, *tokens;
+	json_t *list;
 	int ret;
 
 	(void)argc;
 	(void)argv;
 	if ((ret = ctl_call(ctx, CTL_TOKENS_LIST, NULL, &list)) != 0)
 		return ret;
-	tokens = json_object_get(list, "tokens");
-	if (ctx->json)
-		ctl_print_json(list);
-	else if (json_array_size(tokens) == 0)
-		printf("no tokens\n");
-	else
-		ctl_token_table(tokens);
-	json_decref(list);
-	return CTL_EXIT_OK;
+	return ctl_print_list(ctx, list, "tokens", "tokens", ctl_token_table);
 }
 
 static int
