@@ -326,6 +326,8 @@ json_t *server_listeners_json(struct server *);
 uint64_t server_uptime_seconds(struct server *);
 const struct config *server_config(struct server *);
 struct store *server_store(struct server *);
+void server_reply_line(struct evhttp_request *, const char *route, int status,
+    const char *reason, const char *text);
 
 /* server-route.c: the one table of HTTP routes and API methods. */
 struct api_method {

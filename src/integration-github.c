@@ -87,14 +87,7 @@ static void
 github_reply(struct evhttp_request *req, int status, const char *reason,
     const char *text)
 {
-	struct evbuffer *body = evbuffer_new();
-
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; charset=utf-8");
-	evbuffer_add_printf(body, "%s\n", text);
-	evhttp_send_reply(req, status, reason, body);
-	evbuffer_free(body);
-	metrics_http_request(integration_github.route, status);
+	server_reply_line(req, integration_github.route, status, reason, text);
 }
 
 /* The github connections whose webhook_secret verifies the signature. */
