@@ -36,17 +36,19 @@ struct parent {
 	int	durable;
 };
 
+/*
+ * Step st, a query of one parameter, key, whose columns are a project,
+ * deployment and build id (and, in a fourth, is_durable), into p, then
+ * finalize it: 0, or -1 when there is no row.
+ */
 static int
-parent_lookup(struct store *s, const char *id, struct parent *p)
+parent_read(sqlite3_stmt *st, const char *key, struct parent *p)
 {
-	sqlite3_stmt *st = store_prepare(s, "SELECT project_id, "
-	    "coalesce(deployment_id, ''), coalesce(build_id, ''), is_durable "
-	    "FROM sessions WHERE session_id = ?");
 	int rc = -1;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		snprintf(p->project, sizeof p->project, "%s",
 		    sqlite3_column_text(st, 0));
@@ -54,37 +56,30 @@ parent_lookup(struct store *s, const char *id, struct parent *p)
 		    sqlite3_column_text(st, 1));
 		snprintf(p->build, sizeof p->build, "%s",
 		    sqlite3_column_text(st, 2));
-		p->durable = sqlite3_column_int(st, 3);
+		if (sqlite3_column_count(st) > 3)
+			p->durable = sqlite3_column_int(st, 3);
 		rc = 0;
 	}
 	sqlite3_finalize(st);
 	return rc;
 }
 
+static int
+parent_lookup(struct store *s, const char *id, struct parent *p)
+{
+	return parent_read(store_prepare(s, "SELECT project_id, "
+	    "coalesce(deployment_id, ''), coalesce(build_id, ''), is_durable "
+	    "FROM sessions WHERE session_id = ?"), id, p);
+}
+
 /* Another project, by name: its ACTIVE deployment and build. */
 static int
 project_active(struct store *s, const char *name, struct parent *p)
 {
-	sqlite3_stmt *st = store_prepare(s, "SELECT p.project_id, "
+	return parent_read(store_prepare(s, "SELECT p.project_id, "
 	    "d.deployment_id, d.build_id FROM projects p JOIN deployments d ON "
 	    "d.project_id = p.project_id AND d.state = 'active' WHERE p.name = "
-	    "?");
-	int rc = -1;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(p->project, sizeof p->project, "%s",
-		    sqlite3_column_text(st, 0));
-		snprintf(p->deployment, sizeof p->deployment, "%s",
-		    sqlite3_column_text(st, 1));
-		snprintf(p->build, sizeof p->build, "%s",
-		    sqlite3_column_text(st, 2));
-		rc = 0;
-	}
-	sqlite3_finalize(st);
-	return rc;
+	    "?"), name, p);
 }
 
 static void
