@@ -458,6 +458,8 @@ struct syscall_ctx {
 enum syscall_rc { SYSCALL_DONE, SYSCALL_WAIT, SYSCALL_FAIL };
 #define SYSCALL_WAIT_FOREVER	253402300799000000LL	/* 9999-12-31, µs */
 int64_t syscall_timeout_wake(json_t *timeout);	/* -1: not a timeout */
+enum syscall_rc syscall_taken_or_wait(json_t *taken, int64_t wake,
+    json_t **result, int64_t *wake_at);
 int session_project(struct store *, const char *session_id, char *project,
     size_t size);
 typedef enum syscall_rc (*syscall_fn)(struct store *, struct syscall_ctx *,

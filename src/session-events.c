@@ -209,7 +209,7 @@ static enum syscall_rc
 next_event(struct store *s, struct syscall_ctx *x, json_t **result,
     int64_t *wake_at, char **cause)
 {
-	json_t *ids = json_object_get(x->args, "ids"), *ev;
+	json_t *ids = json_object_get(x->args, "ids");
 	int64_t wake = syscall_timeout_wake(json_object_get(x->args,
 	    "timeout"));
 
@@ -223,16 +223,8 @@ next_event(struct store *s, struct syscall_ctx *x, json_t **result,
 		    "of this session's active subscriptions (from subscribe)");
 		return SYSCALL_DONE;
 	}
-	if ((ev = next_event_take(s, x->session_id, ids)) != NULL) {
-		*result = json_pack("{s:o}", "value", ev);
-		return SYSCALL_DONE;
-	}
-	if (wake <= now_us()) {
-		*result = json_pack("{s:n}", "value");
-		return SYSCALL_DONE;
-	}
-	*wake_at = wake;
-	return SYSCALL_WAIT;
+	return syscall_taken_or_wait(next_event_take(s, x->session_id, ids),
+	    wake, result, wake_at);
 }
 
 static enum syscall_rc

@@ -324,7 +324,7 @@ static enum syscall_rc
 next_signal(struct store *s, struct syscall_ctx *x, json_t **result,
     int64_t *wake_at, char **cause)
 {
-	json_t *names = json_object_get(x->args, "names"), *sig;
+	json_t *names = json_object_get(x->args, "names");
 	int64_t wake = syscall_timeout_wake(json_object_get(x->args,
 	    "timeout"));
 
@@ -333,16 +333,8 @@ next_signal(struct store *s, struct syscall_ctx *x, json_t **result,
 		    "in seconds or None");
 		return SYSCALL_FAIL;
 	}
-	if ((sig = signal_take(s, x->session_id, names)) != NULL) {
-		*result = json_pack("{s:o}", "value", sig);
-		return SYSCALL_DONE;
-	}
-	if (wake <= now_us()) {
-		*result = json_pack("{s:n}", "value");
-		return SYSCALL_DONE;
-	}
-	*wake_at = wake;
-	return SYSCALL_WAIT;
+	return syscall_taken_or_wait(signal_take(s, x->session_id, names),
+	    wake, result, wake_at);
 }
 
 const struct syscall_def syscall_start = { "start", start };

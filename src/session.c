@@ -812,6 +812,26 @@ syscall_timeout_wake(json_t *timeout)
 	return now_us() + (int64_t)(t * 1e6);
 }
 
+/*
+ * The end of a next_* call: {value: taken} when it took one, {value:
+ * None} once wake (from syscall_timeout_wake) has passed, else wait.
+ */
+enum syscall_rc
+syscall_taken_or_wait(json_t *taken, int64_t wake, json_t **result,
+    int64_t *wake_at)
+{
+	if (taken != NULL) {
+		*result = json_pack("{s:o}", "value", taken);
+		return SYSCALL_DONE;
+	}
+	if (wake <= now_us()) {
+		*result = json_pack("{s:n}", "value");
+		return SYSCALL_DONE;
+	}
+	*wake_at = wake;
+	return SYSCALL_WAIT;
+}
+
 /* The project a session belongs to. */
 int
 session_project(struct store *s, const char *session_id, char *project,
