@@ -680,6 +680,13 @@ ctl_string(json_t *object, const char *key)
 	return value != NULL ? value : "";
 }
 
+/* object[key] if it is an integer, else 0. */
+json_int_t
+ctl_integer(json_t *object, const char *key)
+{
+	return json_integer_value(json_object_get(object, key));
+}
+
 /* "-" for what is empty, in tables and labels. */
 const char *
 ctl_dash(const char *s)

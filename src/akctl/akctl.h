@@ -142,6 +142,7 @@ int		 ctl_looks_like_id(const char *word, const char *prefix);
 int		 ctl_set_string(struct ctl_context *, json_t *, const char *key,
 		    const char *value);
 const char	*ctl_string(json_t *object, const char *key);
+json_int_t	 ctl_integer(json_t *object, const char *key);
 const char	*ctl_dash(const char *);
 void		 ctl_enum_short(const char *full, const char *prefix, char *buf,
 		    size_t size);
