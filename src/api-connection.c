@@ -42,6 +42,23 @@ call_store(struct api_call *call)
 	return server_store(api_server(call));
 }
 
+/* The connection must exist: -1 after answering not_found (or internal). */
+int
+api_connection_exists(struct api_call *call, const char *connection_id)
+{
+	int rc = api_row_exists(call_store(call), "SELECT 1 FROM connections "
+	    "WHERE connection_id = ?", connection_id);
+
+	if (rc == 1)
+		return 0;
+	if (rc == 0)
+		api_error(call, CONNECT_NOT_FOUND, "no connection %s: see "
+		    "'akctl connection list'", connection_id);
+	else
+		api_error(call, CONNECT_INTERNAL, "cannot read the connections");
+	return -1;
+}
+
 static json_t *
 status_json(enum connection_status s, const char *message)
 {
@@ -427,21 +444,10 @@ void
 api_connection_delete(struct api_call *call, json_t *req)
 {
 	const char *id;
-	int rc;
 
-	if (api_id_field(call, req, "connection_id", "con", 1, &id) != 0)
+	if (api_id_field(call, req, "connection_id", "con", 1, &id) != 0 ||
+	    api_connection_exists(call, id) != 0)
 		return;
-	rc = api_row_exists(call_store(call), "SELECT 1 FROM connections "
-	    "WHERE connection_id = ?", id);
-	if (rc != 1) {
-		if (rc == 0)
-			api_error(call, CONNECT_NOT_FOUND, "no connection %s: "
-			    "see 'akctl connection list'", id);
-		else
-			api_error(call, CONNECT_INTERNAL, "cannot read the "
-			    "connections");
-		return;
-	}
 	if (api_write(call, connection_delete_write, (void *)id,
 	    json_object()) == 0)
 		log_info("connection %s deleted", id);

@@ -794,6 +794,7 @@ void api_connection_delete(struct api_call *, json_t *);
 void api_connection_update(struct api_call *, json_t *);
 void api_connection_test(struct api_call *, json_t *);
 void api_connection_refresh_status(struct api_call *, json_t *);
+int api_connection_exists(struct api_call *, const char *connection_id);
 extern const char *const api_connection_create_fields[];
 extern const char *const api_connection_id_fields[];	/* {connection_id} */
 extern const char *const api_connection_list_fields[];
