@@ -460,6 +460,7 @@ enum syscall_rc { SYSCALL_DONE, SYSCALL_WAIT, SYSCALL_FAIL };
 int64_t syscall_timeout_wake(json_t *timeout);	/* -1: not a timeout */
 enum syscall_rc syscall_taken_or_wait(json_t *taken, int64_t wake,
     json_t **result, int64_t *wake_at);
+json_t *syscall_error(const char *fmt, ...) AK_PRINTFLIKE(1, 2);
 int session_project(struct store *, const char *session_id, char *project,
     size_t size);
 typedef enum syscall_rc (*syscall_fn)(struct store *, struct syscall_ctx *,

@@ -20,18 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *
-error_result(const char *fmt, const char *arg)
-{
-	char *msg;
-	json_t *r;
-
-	xasprintf(&msg, fmt, arg);
-	r = json_pack("{s:s}", "error", msg);
-	free(msg);
-	return r;
-}
-
 static enum syscall_rc
 subscribe(struct store *s, struct syscall_ctx *x, json_t **result,
     int64_t *wake_at, char **cause)
@@ -73,8 +61,8 @@ subscribe(struct store *s, struct syscall_ctx *x, json_t **result,
 		sqlite3_finalize(st);
 	}
 	if (*trigger == '\0') {
-		*result = error_result("the project has no trigger named \"%s\" "
-		    "to subscribe to (connections come later)", source);
+		*result = syscall_error("the project has no trigger named "
+		    "\"%s\" to subscribe to (connections come later)", source);
 		return SYSCALL_DONE;
 	}
 	store_count(s, "SELECT coalesce(max(seq), 0) FROM events", &cursor);

@@ -17,18 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *
-error_value(const char *fmt, const char *arg)
-{
-	char *msg;
-	json_t *r;
-
-	xasprintf(&msg, fmt, arg);
-	r = json_pack("{s:s}", "error", msg);
-	free(msg);
-	return r;
-}
-
 struct parent {
 	char	project[64];
 	char	deployment[64];
@@ -107,15 +95,15 @@ start(struct store *s, struct syscall_ctx *x, json_t **result,
 
 	if (loc == NULL || (colon = strrchr(loc, ':')) == NULL ||
 	    parent_lookup(s, x->session_id, &p) != 0) {
-		*result = error_value("start needs a location such as "
+		*result = syscall_error("start needs a location such as "
 		    "program.py:function, not \"%s\"", loc != NULL ? loc : "");
 		return SYSCALL_DONE;
 	}
 	durable = p.durable;
 	if (project != NULL && *project != '\0' &&
 	    project_active(s, project, &p) != 0) {
-		*result = error_value("start: project \"%s\" does not exist or "
-		    "has no active deployment", project);
+		*result = syscall_error("start: project \"%s\" does not exist "
+		    "or has no active deployment", project);
 		return SYSCALL_DONE;
 	}
 	exports = deployment_build_exports(s, p.build, p.project, &code, &why);
@@ -304,11 +292,12 @@ signal_syscall(struct store *s, struct syscall_ctx *x, json_t **result,
 		sqlite3_finalize(st);
 	}
 	if (*state == '\0') {
-		*result = error_value("signal: there is no session %s", target);
+		*result = syscall_error("signal: there is no session %s",
+		    target);
 		return SYSCALL_DONE;
 	}
 	if (strcmp(state, "created") != 0 && strcmp(state, "running") != 0) {
-		*result = error_value("signal: session %s has ended", target);
+		*result = syscall_error("signal: session %s has ended", target);
 		return SYSCALL_DONE;
 	}
 	if (signal_insert(s, target, name, json_object_get(x->args,

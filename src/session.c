@@ -812,6 +812,22 @@ syscall_timeout_wake(json_t *timeout)
 	return now_us() + (int64_t)(t * 1e6);
 }
 
+/* A syscall's {error: message} result, for Python to raise. */
+json_t *
+syscall_error(const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	json_t *r;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	r = json_pack("{s:s}", "error", msg);
+	free(msg);
+	return r;
+}
+
 /*
  * The end of a next_* call: {value: taken} when it took one, {value:
  * None} once wake (from syscall_timeout_wake) has passed, else wait.
