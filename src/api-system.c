@@ -72,10 +72,10 @@ api_system_status(struct api_call *call, json_t *req)
 	json_object_set_new(out, "sessions", count_by_state(st, "sessions",
 	    session_states, nitems(session_states)));
 	json_object_set_new(out, "workers", session_pool_json());
-	json_object_set_new(out, "retention", session_prune_json());
 	json_object_set_new(out, "sandbox", controller != NULL &&
 	    controller->pool != NULL ? pool_sandbox_json(controller->pool) :
 	    json_object());
+	json_object_set_new(out, "retention", session_prune_json());
 	api_reply(call, out);
 }
 
