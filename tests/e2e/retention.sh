@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# retention.sh: [sessions] retention (session-prune.c). With a retention of
-# 3 s, finished sessions (completed and error) and their events disappear
-# from akctl session list / get and event get a few seconds after they
-# end, while a durable session sleeping through several prune passes is
+# retention.sh: [sessions] retention (session-prune.c). With a retention
+# of 3 s, finished sessions (completed, error, stopped) and their events
+# disappear from akctl session list / get and event get a few seconds after
+# they end, while a durable session sleeping through several prune passes is
 # untouched and completes afterwards; it goes in its turn once it has been
 # finished for the retention, not since it was created. Status, /metrics
 # and the log report the passes. A bad retention value is refused.
@@ -107,19 +107,26 @@ done
 start failing
 finished+=("$ses")
 finished_evts+=("$evt")
-for s in "${finished[@]}"; do
-	run ak session watch -t 30s "$s"
-done
+start sleepy
+wait_until 15 is_state "$ses" running ||
+    fail "the second sleepy session is not running: $(session_state "$ses")"
+run ak session stop -r "retention test" "$ses"
+assert_status 0 "$RC" "akctl session stop of a sleeping session exits 0"
+finished+=("$ses")
+finished_evts+=("$evt")
 for s in "${finished[@]::5}"; do
-	wait_until 10 is_state "$s" completed || true
+	run ak session watch -t 30s "$s"
+	assert_status 0 "$RC" "quick session $s completes (akctl session watch)"
 done
-ok "six sessions ran (five complete, one fails)"
+run ak session watch -t 30s "${finished[5]}"
+[ "$RC" != 0 ] || fail "the failing session's watch exited 0"
+ok "seven sessions ran (five complete, one fails, one is stopped)"
 
 for s in "${finished[@]}"; do
 	wait_until 20 is_gone "$s" ||
 	    fail "session $s ($(session_state "$s")) was not pruned within 20 s"
 done
-ok "the six finished sessions are pruned after the retention"
+ok "the seven finished sessions are pruned after the retention"
 run ak session get "${finished[0]}"
 assert_status 1 "$RC" "akctl session get of a pruned session exits 1"
 for e in "${finished_evts[@]}"; do
@@ -155,9 +162,9 @@ ok "the sleeper goes once it has been finished for the retention"
 # -- operators see the passes --
 run ak status -j
 pruned=$(jget "$OUT" .retention.pruned_sessions)
-[ "$pruned" -ge 7 ] || fail "status says $pruned sessions pruned, not at least 7"
+[ "$pruned" -ge 8 ] || fail "status says $pruned sessions pruned, not at least 8"
 ok "akctl status -j counts $pruned pruned sessions"
-[ "$(jget "$OUT" .retention.pruned_events)" -ge 7 ] ||
+[ "$(jget "$OUT" .retention.pruned_events)" -ge 8 ] ||
     fail "status counts $(jget "$OUT" .retention.pruned_events) pruned events"
 assert_match "$(jget "$OUT" .retention.last_pass_at)" '^20[0-9-]+T' \
     "status says when the last pass ran"
