@@ -1132,6 +1132,63 @@ START_TEST(prune_batches)
 }
 END_TEST
 
+
+/*
+ * A store from before schema 8 (no auto_vacuum, the old index): it
+ * migrates, prunes the same, and keeps the freed pages for reuse.
+ */
+START_TEST(prune_old_store)
+{
+	struct event_base *base = event_base_new();
+	struct store *s = open_store_at(db_path, base);
+	sqlite3 *db = store_db(s);
+	struct prune_batch b;
+	int64_t pages, total = 0;
+
+	/* Make it what schema 7 left, without auto_vacuum. */
+	exec_ok(db, "DROP INDEX sessions_by_end; DROP INDEX sessions_by_parent;"
+	    "DROP INDEX sessions_by_event; DROP INDEX events_by_time;"
+	    "DROP INDEX github_deliveries_by_time;"
+	    "CREATE INDEX sessions_by_state ON sessions(state);"
+	    "PRAGMA user_version = 7; PRAGMA auto_vacuum = NONE; VACUUM");
+	store_close(s);
+	s = open_store_at(db_path, base);
+	db = store_db(s);
+	ck_assert_int_eq(count_rows(db, "PRAGMA user_version"),
+	    store_latest_schema());
+	ck_assert_int_eq(count_rows(db, "PRAGMA auto_vacuum"), 0);
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM sqlite_master "
+	    "WHERE name IN ('sessions_by_end', 'sessions_by_parent', "
+	    "'sessions_by_event', 'events_by_time', "
+	    "'github_deliveries_by_time')"), 5);
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM sqlite_master "
+	    "WHERE name = 'sessions_by_state'"), 0);
+
+	exec_ok(db, "INSERT INTO projects VALUES ('prj_1', 'p', 1); BEGIN");
+	for (int i = 0; i < 300; i++) {
+		char id[32];
+
+		snprintf(id, sizeof id, "ses_%03d", i);
+		add_session(db, id, "completed", 1000, NULL, 0, 1000);
+	}
+	exec_ok(db, "COMMIT");
+	pages = count_rows(db, "PRAGMA page_count");
+	do {
+		b = prune_once(s, 5000, 256, PRUNE_VACUUM_PAGES);
+		total += b.sessions;
+		ck_assert_int_eq(b.pages, 0);
+	} while (session_prune_more(&b));
+	ck_assert_int_eq(total, 300);
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM session_logs"),
+	    0);
+	/* The file keeps its pages; they are free for what comes next. */
+	ck_assert_int_eq(count_rows(db, "PRAGMA page_count"), pages);
+	ck_assert_int_gt(count_rows(db, "PRAGMA freelist_count"), 0);
+	store_close(s);
+	event_base_free(base);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -1169,6 +1226,7 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
 	tcase_add_test(tc, prune_final_old_only);
 	tcase_add_test(tc, prune_batches);
+	tcase_add_test(tc, prune_old_store);
 	suite_add_tcase(s, tc);
 
 	/* Tests that expose bugs in the code under test: see each comment. */
