@@ -490,14 +490,16 @@ void session_child_ended(struct store *, const char *session_id,
     const char *state, const char *result_json);	/* inside a write */
 
 /* session-prune.c: [sessions] retention. */
-#define PRUNE_BATCH		256	/* rows of each kind per write */
-#define PRUNE_VACUUM_PAGES	2048	/* free pages returned per write */
+#define PRUNE_BATCH		128	/* rows of each kind per write */
+#define PRUNE_VACUUM_PAGES	256	/* free pages returned per write */
+#define PRUNE_EVENT_WINDOW	4	/* events examined per write: limit * 4 */
 struct prune_batch {
 	int64_t		 cutoff;	/* Unix µs: ended or arrived before */
 	int		 limit;
 	int64_t		 vacuum_pages;	/* 0: keep free pages */
+	int64_t		 events_at, events_seq;	/* examined up to; 0 0 first */
 	int64_t		 sessions, events, deliveries, pages;	/* deleted */
-	int		 more_pages;
+	int		 more_events, more_pages;
 };
 int session_prune_write(struct store *, void *prune_batch, char **cause);
 int session_prune_more(const struct prune_batch *);

@@ -13,9 +13,10 @@
  * deliveries remembered for longer than the retention.
  *
  * A pass is a series of small writes through group commit (store_write),
- * PRUNE_BATCH rows of each kind per write, each in its own turn of the
- * loop, so the loop is never held for long and every other write keeps its
- * ordering and its disk-full handling. Only final sessions are touched, and
+ * each in its own turn of the loop: PRUNE_BATCH sessions per write until
+ * none is left, then windows of four times as many events examined, and
+ * PRUNE_BATCH deliveries, so the loop is never held for long and every
+ * other write keeps its ordering and its disk-full handling. Only final sessions are touched, and
  * inside the write that deletes them, so a session cannot end or start
  * between the choice and the deletion. In a store made with auto_vacuum =
  * INCREMENTAL (every store created by this version, see store.c), the last
@@ -44,13 +45,25 @@ static const char prune_sessions_sql[] =
     "AND NOT EXISTS (SELECT 1 FROM sessions c WHERE c.parent_session_id = "
     "p.session_id AND c.state NOT IN " FINAL_STATES ") LIMIT ?2)";
 
+/*
+ * Events are examined in (created_at, seq) order, a window at a time from
+ * where the last write of the pass stopped, so that old events that must
+ * stay (a live subscriber has yet to read them) are not examined again by
+ * every write.
+ */
+static const char prune_events_window_sql[] =
+    "SELECT created_at, seq FROM events WHERE created_at < ?1 AND "
+    "(created_at, seq) > (?2, ?3) ORDER BY created_at, seq LIMIT 1 "
+    "OFFSET ?4";
+
 static const char prune_events_sql[] =
     "DELETE FROM events WHERE seq IN (SELECT e.seq FROM events e WHERE "
-    "e.created_at < ?1 AND NOT EXISTS (SELECT 1 FROM sessions s WHERE "
-    "s.event_id = e.event_id) AND NOT EXISTS (SELECT 1 FROM subscriptions "
-    "u JOIN sessions s ON s.session_id = u.session_id WHERE "
-    "u.destination_id = e.destination_id AND u.active = 1 AND u.cursor < "
-    "e.seq AND s.state NOT IN " FINAL_STATES ") LIMIT ?2)";
+    "e.created_at < ?1 AND (e.created_at, e.seq) > (?2, ?3) AND "
+    "(e.created_at, e.seq) <= (?4, ?5) AND NOT EXISTS (SELECT 1 FROM "
+    "sessions s WHERE s.event_id = e.event_id) AND NOT EXISTS (SELECT 1 "
+    "FROM subscriptions u JOIN sessions s ON s.session_id = u.session_id "
+    "WHERE u.destination_id = e.destination_id AND u.active = 1 AND "
+    "u.cursor < e.seq AND s.state NOT IN " FINAL_STATES "))";
 
 static const char prune_deliveries_sql[] =
     "DELETE FROM github_deliveries WHERE delivery_id IN (SELECT "
@@ -94,6 +107,57 @@ prune_delete(struct store *s, const char *sql, int64_t cutoff, int limit,
 	}
 	*deleted = sqlite3_changes(store_db(s));
 	store_finalize(st);
+	return 0;
+}
+
+/* The next window of old events; b->events_at/seq move past it. */
+static int
+prune_events(struct store *s, struct prune_batch *b, char **cause)
+{
+	int64_t end_at = INT64_MAX, end_seq = INT64_MAX;
+	sqlite3_stmt *st = store_prepare(s, prune_events_window_sql);
+	int rc;
+
+	if (st == NULL) {
+		xasprintf(cause, "the store is unavailable");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, b->cutoff);
+	sqlite3_bind_int64(st, 2, b->events_at);
+	sqlite3_bind_int64(st, 3, b->events_seq);
+	sqlite3_bind_int64(st, 4, (int64_t)b->limit * PRUNE_EVENT_WINDOW - 1);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		end_at = sqlite3_column_int64(st, 0);
+		end_seq = sqlite3_column_int64(st, 1);
+	}
+	store_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		xasprintf(cause, "pruning: %s", sqlite3_errmsg(store_db(s)));
+		return -1;
+	}
+	if ((st = store_prepare(s, prune_events_sql)) == NULL) {
+		xasprintf(cause, "the store is unavailable");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, b->cutoff);
+	sqlite3_bind_int64(st, 2, b->events_at);
+	sqlite3_bind_int64(st, 3, b->events_seq);
+	sqlite3_bind_int64(st, 4, end_at);
+	sqlite3_bind_int64(st, 5, end_seq);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		xasprintf(cause, "pruning: %s", sqlite3_errmsg(store_db(s)));
+		store_finalize(st);
+		return -1;
+	}
+	b->events = sqlite3_changes(store_db(s));
+	store_finalize(st);
+	/* A full window: more may follow it. */
+	b->more_events = rc == SQLITE_ROW;
+	if (b->more_events) {
+		b->events_at = end_at;
+		b->events_seq = end_seq;
+	}
 	return 0;
 }
 
@@ -142,34 +206,47 @@ prune_vacuum(struct store *s, struct prune_batch *b, char **cause)
 int
 session_prune_more(const struct prune_batch *b)
 {
-	return b->sessions >= b->limit || b->events >= b->limit ||
+	return b->sessions >= b->limit || b->more_events ||
 	    b->deliveries >= b->limit || b->more_pages;
 }
 
 /*
- * One batch: up to b->limit sessions, then as many events and deliveries,
- * that ended or arrived before b->cutoff (Unix µs). With b->vacuum_pages,
- * free pages too. A store_write() function; the counts are of this write.
+ * One batch: up to b->limit sessions that ended before b->cutoff (Unix
+ * µs); once fewer are left, the events of the next window of b->limit *
+ * PRUNE_EVENT_WINDOW and up to b->limit deliveries older than it, and,
+ * with b->vacuum_pages, free pages. A store_write() function; the counts
+ * are of this write. The next batch of a pass passes b back, events_at/seq
+ * as this one left them.
  */
 int
 session_prune_write(struct store *s, void *arg, char **cause)
 {
 	struct prune_batch *b = arg;
+	int64_t events_at = b->events_at, events_seq = b->events_seq;
 
 	b->sessions = b->events = b->deliveries = b->pages = 0;
-	b->more_pages = 0;
+	b->more_events = b->more_pages = 0;
 	if (prune_delete(s, prune_sessions_sql, b->cutoff, b->limit,
-	    &b->sessions, cause) != 0 ||
-	    prune_delete(s, prune_events_sql, b->cutoff, b->limit,
-	    &b->events, cause) != 0 ||
+	    &b->sessions, cause) != 0)
+		goto fail;
+	/* The events once the sessions are gone, which frees theirs. */
+	if (b->sessions >= b->limit)
+		return 0;
+	if (prune_events(s, b, cause) != 0 ||
 	    prune_delete(s, prune_deliveries_sql, b->cutoff, b->limit,
 	    &b->deliveries, cause) != 0)
-		return -1;
+		goto fail;
 	/* Pages once nothing is left to delete: the pass's last write. */
 	if (b->vacuum_pages > 0 && !session_prune_more(b) &&
 	    prune_vacuum(s, b, cause) != 0)
-		return -1;
+		goto fail;
 	return 0;
+
+fail:
+	/* Rolled back: the next try examines the same events. */
+	b->events_at = events_at;
+	b->events_seq = events_seq;
+	return -1;
 }
 
 static int64_t
@@ -218,6 +295,14 @@ prune_pass_end(const char *error)
 		prune_arm(PRUNE_RETRY_US);
 		return;
 	}
+	/*
+	 * The file shrinks at the next checkpoint: now, unless a write is
+	 * already open (a passive one, which waits for no one).
+	 */
+	if (prune.pass_pages > 0 && controller != NULL &&
+	    sqlite3_get_autocommit(store_db(controller->store)))
+		sqlite3_wal_checkpoint_v2(store_db(controller->store), NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	prune.passes++;
 	prune.last_at = now_us();
 	prune.last_sessions = prune.pass_sessions;
@@ -274,11 +359,11 @@ prune_cb(evutil_socket_t fd, short events, void *arg)
 		prune.pass_deliveries = prune.pass_pages = 0;
 		prune.pass_cutoff = now_us() - prune.retention_us;
 		clock_gettime(CLOCK_MONOTONIC, &prune.pass_begun);
+		memset(&prune.batch, 0, sizeof prune.batch);
+		prune.batch.cutoff = prune.pass_cutoff;
+		prune.batch.limit = PRUNE_BATCH;
+		prune.batch.vacuum_pages = PRUNE_VACUUM_PAGES;
 	}
-	memset(&prune.batch, 0, sizeof prune.batch);
-	prune.batch.cutoff = prune.pass_cutoff;
-	prune.batch.limit = PRUNE_BATCH;
-	prune.batch.vacuum_pages = PRUNE_VACUUM_PAGES;
 	if (store_write(controller->store, session_prune_write, &prune.batch,
 	    prune_done, &prune.batch, &cause) != 0) {
 		prune_pass_end(cause != NULL ? cause : "the store is "

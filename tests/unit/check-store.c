@@ -906,19 +906,27 @@ prune_run_done(int ok, const char *cause, void *arg)
 	ck_assert_msg(ok, "a prune write failed: %s", cause);
 }
 
-/* One prune write through group commit, committed now. */
+/* One prune write of the pass b through group commit, committed now. */
+static void
+prune_write(struct store *s, struct prune_batch *b)
+{
+	struct prune_run r = { 0, 0 };
+	char *cause = NULL;
+
+	ck_assert_msg(store_write(s, session_prune_write, b, prune_run_done,
+	    &r, &cause) == 0, "store_write: %s", cause);
+	store_flush(s);
+	ck_assert_int_eq(r.calls, 1);
+}
+
+/* A pass of one write (from the first event on). */
 static struct prune_batch
 prune_once(struct store *s, int64_t cutoff, int limit, int64_t vacuum_pages)
 {
 	struct prune_batch b = { .cutoff = cutoff, .limit = limit,
 	    .vacuum_pages = vacuum_pages };
-	struct prune_run r = { 0, 0 };
-	char *cause = NULL;
 
-	ck_assert_msg(store_write(s, session_prune_write, &b, prune_run_done,
-	    &r, &cause) == 0, "store_write: %s", cause);
-	store_flush(s);
-	ck_assert_int_eq(r.calls, 1);
+	prune_write(s, &b);
 	return b;
 }
 
@@ -1106,16 +1114,19 @@ START_TEST(prune_batches)
 	ck_assert_int_eq(count_rows(db, "PRAGMA auto_vacuum"), 2);
 	pages_before = count_rows(db, "PRAGMA page_count");
 
+	b = (struct prune_batch){ .cutoff = 100000, .limit = 256,
+	    .vacuum_pages = PRUNE_VACUUM_PAGES };
 	do {
-		b = prune_once(s, 100000, 256, PRUNE_VACUUM_PAGES);
+		prune_write(s, &b);
 		ck_assert_int_le(b.sessions, 256);
-		ck_assert_int_le(b.events, 256);
+		/* Events once the sessions are gone, and theirs with them. */
+		ck_assert_int_eq(b.events, b.sessions == 256 ? 0 : 600);
 		total += b.sessions;
 		writes++;
 		ck_assert_int_lt(writes, 10);
 	} while (session_prune_more(&b));
 	ck_assert_int_eq(total, 600);
-	ck_assert_int_eq(writes, 3);	/* 256 + 256 + 88 */
+	ck_assert_int_eq(writes, 3);	/* 256 + 256 + 88 and the events */
 	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM sessions"), 1);
 	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM session_logs"),
 	    2);
@@ -1132,6 +1143,63 @@ START_TEST(prune_batches)
 }
 END_TEST
 
+
+
+/*
+ * Events are examined a window at a time: old events that a live
+ * subscriber still needs are passed over once per pass, not by every
+ * write, and every deletable one goes.
+ */
+START_TEST(prune_events_window)
+{
+	struct event_base *base = event_base_new();
+	struct store *s = open_store_at(db_path, base);
+	sqlite3 *db = store_db(s);
+	struct prune_batch b = { .cutoff = 100000, .limit = 4 };
+	int64_t deleted = 0, writes = 0;
+
+	exec_ok(db, "INSERT INTO projects VALUES ('prj_1', 'p', 1)");
+	/* A live session subscribed to trg_hook before any event. */
+	add_session(db, "ses_reader", "running", 1000, NULL, 0, -1);
+	exec_ok(db, "BEGIN");
+	for (int i = 0; i < 100; i++)
+		exec_fmt(db, "INSERT INTO events (event_id, destination_id, "
+		    "event_type, data, created_at) VALUES ('evt_%03d', '%s', "
+		    "'post', '{}', %d)", i, i < 50 ? "trg_hook" : "trg_other",
+		    1000 + i);
+	exec_ok(db, "INSERT INTO events (event_id, destination_id, event_type, "
+	    "data, created_at) VALUES ('evt_new', 'trg_other', 'post', '{}', "
+	    "200000); COMMIT");
+
+	do {
+		prune_write(s, &b);
+		ck_assert_int_le(b.events, 4 * PRUNE_EVENT_WINDOW);
+		deleted += b.events;
+		writes++;
+		ck_assert_int_lt(writes, 20);
+	} while (session_prune_more(&b));
+	/* 101 old events, 16 examined per write, the last window short. */
+	ck_assert_int_eq(writes, 7);
+	ck_assert_int_eq(deleted, 50);
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM events WHERE "
+	    "destination_id = 'trg_hook'"), 50);
+	ck_assert(event_exists(db, "evt_new"));
+
+	/* A new pass, once the reader has read them all: they go. */
+	exec_ok(db, "UPDATE subscriptions SET cursor = (SELECT max(seq) FROM "
+	    "events)");
+	b = (struct prune_batch){ .cutoff = 100000, .limit = 4 };
+	deleted = 0;
+	do {
+		prune_write(s, &b);
+		deleted += b.events;
+	} while (session_prune_more(&b));
+	ck_assert_int_eq(deleted, 50);
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM events"), 1);
+	store_close(s);
+	event_base_free(base);
+}
+END_TEST
 
 /*
  * A store from before schema 8 (no auto_vacuum, the old index): it
@@ -1173,8 +1241,10 @@ START_TEST(prune_old_store)
 	}
 	exec_ok(db, "COMMIT");
 	pages = count_rows(db, "PRAGMA page_count");
+	b = (struct prune_batch){ .cutoff = 5000, .limit = 256,
+	    .vacuum_pages = PRUNE_VACUUM_PAGES };
 	do {
-		b = prune_once(s, 5000, 256, PRUNE_VACUUM_PAGES);
+		prune_write(s, &b);
 		total += b.sessions;
 		ck_assert_int_eq(b.pages, 0);
 	} while (session_prune_more(&b));
@@ -1227,6 +1297,7 @@ store_suite(void)
 	tcase_add_test(tc, prune_final_old_only);
 	tcase_add_test(tc, prune_batches);
 	tcase_add_test(tc, prune_old_store);
+	tcase_add_test(tc, prune_events_window);
 	suite_add_tcase(s, tc);
 
 	/* Tests that expose bugs in the code under test: see each comment. */
