@@ -161,12 +161,6 @@ prune_events(struct store *s, struct prune_batch *b, char **cause)
 	return 0;
 }
 
-static int
-pragma_int(struct store *s, const char *sql, int64_t *value)
-{
-	return store_count(s, sql, value);
-}
-
 /*
  * In an auto_vacuum = INCREMENTAL store, give up to b->vacuum_pages free
  * pages back to the file system, keeping free an eighth of what is in
@@ -179,9 +173,9 @@ prune_vacuum(struct store *s, struct prune_batch *b, char **cause)
 	char *sql;
 	int rc;
 
-	if (pragma_int(s, "PRAGMA auto_vacuum", &mode) != 0 || mode != 2 ||
-	    pragma_int(s, "PRAGMA freelist_count", &free_pages) != 0 ||
-	    pragma_int(s, "PRAGMA page_count", &pages) != 0)
+	if (store_count(s, "PRAGMA auto_vacuum", &mode) != 0 || mode != 2 ||
+	    store_count(s, "PRAGMA freelist_count", &free_pages) != 0 ||
+	    store_count(s, "PRAGMA page_count", &pages) != 0)
 		return 0;
 	keep = (pages - free_pages) / 8;
 	n = free_pages - keep;
