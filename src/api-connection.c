@@ -42,6 +42,23 @@ call_store(struct api_call *call)
 	return server_store(api_server(call));
 }
 
+/* The connection must exist: -1 after answering not_found (or internal). */
+int
+api_connection_exists(struct api_call *call, const char *connection_id)
+{
+	int rc = api_row_exists(call_store(call), "SELECT 1 FROM connections "
+	    "WHERE connection_id = ?", connection_id);
+
+	if (rc == 1)
+		return 0;
+	if (rc == 0)
+		api_error(call, CONNECT_NOT_FOUND, "no connection %s: see "
+		    "'akctl connection list'", connection_id);
+	else
+		api_error(call, CONNECT_INTERNAL, "cannot read the connections");
+	return -1;
+}
+
 static json_t *
 status_json(enum connection_status s, const char *message)
 {
@@ -310,42 +327,48 @@ api_connection_list(struct api_call *call, json_t *req)
 	api_reply(call, json_pack("{s:o}", "connections", list));
 }
 
-/* ---- Update: the name ---- */
-
-struct connection_rename {
+/*
+ * A write of one column of a connection: sql is "UPDATE connections SET
+ * column = ? WHERE connection_id = ?", doing what its error says.
+ */
+struct connection_set {
+	const char	*sql;
+	const char	*doing;
 	const char	*id;
-	const char	*name;
+	const char	*value;
 };
 
 static int
-connection_rename_write(struct store *s, void *arg, char **cause)
+connection_set_write(struct store *s, void *arg, char **cause)
 {
-	struct connection_rename *r = arg;
-	sqlite3_stmt *st = store_prepare(s, "UPDATE connections SET name = ? "
-	    "WHERE connection_id = ?");
+	struct connection_set *u = arg;
+	sqlite3_stmt *st = store_prepare(s, u->sql);
 	int rc;
 
 	if (st == NULL) {
 		xasprintf(cause, "the store is unavailable");
 		return -1;
 	}
-	sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, u->value, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, u->id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		xasprintf(cause, "renaming the connection: %s",
+		xasprintf(cause, "%s: %s", u->doing,
 		    sqlite3_errmsg(store_db(s)));
 		return -1;
 	}
 	return 0;
 }
 
+/* ---- Update: the name ---- */
+
 void
 api_connection_update(struct api_call *call, json_t *req)
 {
 	json_t *c = json_object_get(req, "connection");
-	struct connection_rename r;
+	struct connection_set r = { "UPDATE connections SET name = ? WHERE "
+	    "connection_id = ?", "renaming the connection", NULL, NULL };
 	const char *integration;
 	sqlite3_stmt *st;
 	int differs;
@@ -358,10 +381,10 @@ api_connection_update(struct api_call *call, json_t *req)
 		return;
 	}
 	r.id = api_object_string(c, "connection_id");
-	r.name = api_object_string(c, "name");
+	r.value = api_object_string(c, "name");
 	if (api_id_check(call, "connection.connection_id", r.id, "con", 1) != 0)
 		return;
-	if (r.name == NULL || !api_name_valid(r.name, CONNECTION_NAME_MAX)) {
+	if (r.value == NULL || !api_name_valid(r.value, CONNECTION_NAME_MAX)) {
 		api_error(call, CONNECT_INVALID_ARGUMENT, "connection.name is "
 		    "required: letters, digits and underscores (^\\w+$)");
 		return;
@@ -380,8 +403,8 @@ api_connection_update(struct api_call *call, json_t *req)
 		    "integration or project");
 		return;
 	}
-	if (api_write(call, connection_rename_write, &r, json_object()) == 0)
-		log_info("connection %s renamed %s", r.id, r.name);
+	if (api_write(call, connection_set_write, &r, json_object()) == 0)
+		log_info("connection %s renamed %s", r.id, r.value);
 }
 
 /* ---- Delete ---- */
@@ -427,21 +450,10 @@ void
 api_connection_delete(struct api_call *call, json_t *req)
 {
 	const char *id;
-	int rc;
 
-	if (api_id_field(call, req, "connection_id", "con", 1, &id) != 0)
+	if (api_id_field(call, req, "connection_id", "con", 1, &id) != 0 ||
+	    api_connection_exists(call, id) != 0)
 		return;
-	rc = api_row_exists(call_store(call), "SELECT 1 FROM connections "
-	    "WHERE connection_id = ?", id);
-	if (rc != 1) {
-		if (rc == 0)
-			api_error(call, CONNECT_NOT_FOUND, "no connection %s: "
-			    "see 'akctl connection list'", id);
-		else
-			api_error(call, CONNECT_INTERNAL, "cannot read the "
-			    "connections");
-		return;
-	}
 	if (api_write(call, connection_delete_write, (void *)id,
 	    json_object()) == 0)
 		log_info("connection %s deleted", id);
@@ -478,39 +490,11 @@ api_connection_test(struct api_call *call, json_t *req)
 	api_reply(call, json_pack("{s:o}", "status", status));
 }
 
-struct connection_status_set {
-	const char	*id;
-	const char	*status;
-};
-
-static int
-connection_status_write(struct store *s, void *arg, char **cause)
-{
-	struct connection_status_set *u = arg;
-	sqlite3_stmt *st = store_prepare(s, "UPDATE connections SET status = "
-	    "? WHERE connection_id = ?");
-	int rc;
-
-	if (st == NULL) {
-		xasprintf(cause, "the store is unavailable");
-		return -1;
-	}
-	sqlite3_bind_text(st, 1, u->status, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, u->id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		xasprintf(cause, "saving the status: %s",
-		    sqlite3_errmsg(store_db(s)));
-		return -1;
-	}
-	return 0;
-}
-
 void
 api_connection_refresh_status(struct api_call *call, json_t *req)
 {
-	struct connection_status_set u;
+	struct connection_set u = { "UPDATE connections SET status = ? WHERE "
+	    "connection_id = ?", "saving the status", NULL, NULL };
 	enum connection_status s;
 	char *message = NULL;
 	sqlite3_stmt *st;
@@ -522,9 +506,9 @@ api_connection_refresh_status(struct api_call *call, json_t *req)
 	s = integration_status(integration_find(api_column_text(st, 1)), u.id,
 	    &message);
 	sqlite3_finalize(st);
-	u.status = connection_status_stored(s);
+	u.value = connection_status_stored(s);
 	status = status_json(s, message);
 	free(message);
-	api_write(call, connection_status_write, &u, json_pack("{s:o}",
+	api_write(call, connection_set_write, &u, json_pack("{s:o}",
 	    "status", status));
 }

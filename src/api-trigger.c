@@ -257,6 +257,24 @@ trigger_stored(struct store *s, const char *id, int *type, char *project,
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* trigger_stored() of the trigger id: 0, or -1 after answering. */
+static int
+trigger_find(struct api_call *call, const char *id, int *type, char *project,
+    size_t psize, char *name, size_t nsize)
+{
+	int rc = trigger_stored(server_store(api_server(call)), id, type,
+	    project, psize, name, nsize);
+
+	if (rc == 1)
+		return 0;
+	if (rc == 0)
+		api_error(call, CONNECT_NOT_FOUND, "no trigger %s: see 'akctl "
+		    "trigger list'", id);
+	else
+		api_error(call, CONNECT_INTERNAL, "cannot read the triggers");
+	return -1;
+}
+
 /* The Trigger message of Create and Update: 0, or -1 after answering. */
 static int
 trigger_spec_parse(struct api_call *call, json_t *t, struct trigger_spec *x,
@@ -297,17 +315,9 @@ trigger_spec_parse(struct api_call *call, json_t *t, struct trigger_spec *x,
 		if (api_id_check(call, "trigger.trigger_id", id, "trg", 1) != 0)
 			return -1;
 		snprintf(x->id, sizeof x->id, "%s", id);
-		rc = trigger_stored(s, id, &stored_type, stored_project, psize,
-		    stored_name, nsize);
-		if (rc != 1) {
-			if (rc == 0)
-				api_error(call, CONNECT_NOT_FOUND, "no trigger "
-				    "%s: see 'akctl trigger list'", id);
-			else
-				api_error(call, CONNECT_INTERNAL, "cannot read "
-				    "the triggers");
+		if (trigger_find(call, id, &stored_type, stored_project, psize,
+		    stored_name, nsize) != 0)
 			return -1;
-		}
 		if (x->type != 0 && x->type != stored_type) {
 			api_error(call, CONNECT_FAILED_PRECONDITION, "a "
 			    "trigger's source type cannot change; delete and "
@@ -460,47 +470,63 @@ trigger_sched_rearm(int ok, const char *cause, void *arg)
 		sched_rearm();
 }
 
+/*
+ * Run st, an INSERT or UPDATE whose parameters 1 to 10 are the fields
+ * Create and Update both write, in this order (the caller has bound the
+ * others), then finalize it. NULL st: the store is unavailable.
+ */
 static int
-trigger_create_write(struct store *s, void *arg, char **cause)
+trigger_write(struct store *s, sqlite3_stmt *st, struct trigger_spec *x,
+    const char *doing, char **cause)
 {
-	struct trigger_spec *x = arg;
-	sqlite3_stmt *st = store_prepare(s, "INSERT INTO triggers (trigger_id, "
-	    "project_id, name, source_type, event_type, filter, code_path, "
-	    "code_name, is_durable, is_sync, webhook_slug, schedule, timezone, "
-	    "connection_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?)");
 	int rc;
 
 	if (st == NULL) {
 		xasprintf(cause, "the store is unavailable");
 		return -1;
 	}
-	sqlite3_bind_text(st, 1, x->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, x->project_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, x->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, source_types[x->type], -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, nz(x->event_type), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, nz(x->filter), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, nz(x->code_path), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, nz(x->code_name), -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 9, x->is_durable);
-	sqlite3_bind_int(st, 10, x->is_sync);
-	if (*x->slug != '\0')
-		sqlite3_bind_text(st, 11, x->slug, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, nz(x->schedule), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 13, nz(x->timezone), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 14, nz(x->connection_id), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 15, now_us());
+	sqlite3_bind_text(st, 1, x->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, nz(x->event_type), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, nz(x->filter), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, nz(x->code_path), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, nz(x->code_name), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, x->is_durable);
+	sqlite3_bind_int(st, 7, x->is_sync);
+	sqlite3_bind_text(st, 8, nz(x->schedule), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, nz(x->timezone), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, nz(x->connection_id), -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		xasprintf(cause, "creating the trigger: %s",
+		xasprintf(cause, "%s the trigger: %s", doing,
 		    sqlite3_errmsg(store_db(s)));
 		return -1;
 	}
 	if (x->schedule_touched)
 		store_on_commit(s, trigger_sched_rearm, NULL);
 	return 0;
+}
+
+static int
+trigger_create_write(struct store *s, void *arg, char **cause)
+{
+	struct trigger_spec *x = arg;
+	sqlite3_stmt *st = store_prepare(s, "INSERT INTO triggers (name, "
+	    "event_type, filter, code_path, code_name, is_durable, is_sync, "
+	    "schedule, timezone, connection_id, trigger_id, project_id, "
+	    "source_type, webhook_slug, created_at) VALUES (?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?)");
+
+	if (st != NULL) {
+		sqlite3_bind_text(st, 11, x->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 12, x->project_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 13, source_types[x->type], -1,
+		    SQLITE_STATIC);
+		if (*x->slug != '\0')
+			sqlite3_bind_text(st, 14, x->slug, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 15, now_us());
+	}
+	return trigger_write(s, st, x, "creating", cause);
 }
 
 void
@@ -540,33 +566,10 @@ trigger_update_write(struct store *s, void *arg, char **cause)
 	    "event_type = ?, filter = ?, code_path = ?, code_name = ?, "
 	    "is_durable = ?, is_sync = ?, schedule = ?, timezone = ?, "
 	    "connection_id = ? WHERE trigger_id = ?");
-	int rc;
 
-	if (st == NULL) {
-		xasprintf(cause, "the store is unavailable");
-		return -1;
-	}
-	sqlite3_bind_text(st, 1, x->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, nz(x->event_type), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, nz(x->filter), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, nz(x->code_path), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, nz(x->code_name), -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, x->is_durable);
-	sqlite3_bind_int(st, 7, x->is_sync);
-	sqlite3_bind_text(st, 8, nz(x->schedule), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, nz(x->timezone), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, nz(x->connection_id), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, x->id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		xasprintf(cause, "updating the trigger: %s",
-		    sqlite3_errmsg(store_db(s)));
-		return -1;
-	}
-	if (x->schedule_touched)
-		store_on_commit(s, trigger_sched_rearm, NULL);
-	return 0;
+	if (st != NULL)
+		sqlite3_bind_text(st, 11, x->id, -1, SQLITE_STATIC);
+	return trigger_write(s, st, x, "updating", cause);
 }
 
 /* Update replaces the trigger's fields; the slug and source type stay. */
@@ -602,21 +605,12 @@ api_trigger_delete(struct api_call *call, json_t *req)
 {
 	const char *id;
 	char project[64], name[128];
-	int type, rc;
+	int type;
 
-	if (api_id_field(call, req, "trigger_id", "trg", 1, &id) != 0)
+	if (api_id_field(call, req, "trigger_id", "trg", 1, &id) != 0 ||
+	    trigger_find(call, id, &type, project, sizeof project, name,
+	    sizeof name) != 0)
 		return;
-	rc = trigger_stored(server_store(api_server(call)), id, &type,
-	    project, sizeof project, name, sizeof name);
-	if (rc != 1) {
-		if (rc == 0)
-			api_error(call, CONNECT_NOT_FOUND, "no trigger %s: see "
-			    "'akctl trigger list'", id);
-		else
-			api_error(call, CONNECT_INTERNAL, "cannot read the "
-			    "triggers");
-		return;
-	}
 	if (api_write(call, trigger_delete_write, (void *)id,
 	    json_object()) == 0)
 		log_info("trigger %s (%s) deleted", name, id);

@@ -47,21 +47,9 @@ var_scope_check(struct api_call *call, const char *field, const char *scope)
 		return -1;
 	}
 	if (scope != NULL && strncmp(scope, "con_", 4) == 0) {
-		int rc;
-
 		if (api_id_check(call, field, scope, "con", 1) != 0)
 			return -1;
-		rc = api_row_exists(call_store(call), "SELECT 1 FROM "
-		    "connections WHERE connection_id = ?", scope);
-		if (rc == 1)
-			return 0;
-		if (rc == 0)
-			api_error(call, CONNECT_NOT_FOUND, "no connection %s: "
-			    "see 'akctl connection list'", scope);
-		else
-			api_error(call, CONNECT_INTERNAL, "cannot read the "
-			    "connections");
-		return -1;
+		return api_connection_exists(call, scope);
 	}
 	if (scope != NULL && *scope == '\0')
 		scope = NULL;

@@ -330,6 +330,8 @@ json_t *server_listeners_json(struct server *);
 uint64_t server_uptime_seconds(struct server *);
 const struct config *server_config(struct server *);
 struct store *server_store(struct server *);
+void server_reply_line(struct evhttp_request *, const char *route, int status,
+    const char *reason, const char *text);
 
 /* server-route.c: the one table of HTTP routes and API methods. */
 struct api_method {
@@ -411,6 +413,7 @@ struct controller {
 };
 extern struct controller *controller;
 int64_t now_us(void);
+void timer_add_us(struct event *, uint64_t us);
 void timer_arm_earliest(struct event *, const char *sql);
 json_t *timestamp_us_json(int64_t unix_us);	/* RFC 3339, UTC, microseconds */
 char *public_base_url(const struct config *);	/* no trailing slash */
@@ -459,6 +462,9 @@ struct syscall_ctx {
 enum syscall_rc { SYSCALL_DONE, SYSCALL_WAIT, SYSCALL_FAIL };
 #define SYSCALL_WAIT_FOREVER	253402300799000000LL	/* 9999-12-31, µs */
 int64_t syscall_timeout_wake(json_t *timeout);	/* -1: not a timeout */
+enum syscall_rc syscall_taken_or_wait(json_t *taken, int64_t wake,
+    json_t **result, int64_t *wake_at);
+json_t *syscall_error(const char *fmt, ...) AK_PRINTFLIKE(1, 2);
 int session_project(struct store *, const char *session_id, char *project,
     size_t size);
 typedef enum syscall_rc (*syscall_fn)(struct store *, struct syscall_ctx *,
@@ -811,6 +817,7 @@ void api_connection_delete(struct api_call *, json_t *);
 void api_connection_update(struct api_call *, json_t *);
 void api_connection_test(struct api_call *, json_t *);
 void api_connection_refresh_status(struct api_call *, json_t *);
+int api_connection_exists(struct api_call *, const char *connection_id);
 extern const char *const api_connection_create_fields[];
 extern const char *const api_connection_id_fields[];	/* {connection_id} */
 extern const char *const api_connection_list_fields[];

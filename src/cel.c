@@ -39,6 +39,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #define CEL_MAX_SOURCE	4096	/* bytes of expression */
 #define CEL_MAX_DEPTH	64	/* nesting of the parse and of the tree */
 #define CEL_MAX_REGEX	1024	/* bytes of a regular expression */
@@ -254,16 +256,11 @@ buf_utf8(struct buf *b, uint32_t c)
 	buf_add(b, u, n);
 }
 
+/* The value of the hex digit c, or -1. */
 static int
-hexval(int c)
+hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return OPENSSL_hexchar2int((unsigned char)c);
 }
 
 /* One escape after a backslash at s[*i]; the code point or -1. */

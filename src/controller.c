@@ -21,6 +21,16 @@ now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Arm the timer ev to fire us microseconds from now. */
+void
+timer_add_us(struct event *ev, uint64_t us)
+{
+	struct timeval tv = { (time_t)(us / 1000000),
+	    (suseconds_t)(us % 1000000) };
+
+	event_add(ev, &tv);
+}
+
 /*
  * Arm ev for the wall-clock time (now_us()'s microseconds) that sql, a
  * "SELECT min(...)", answers, at once if it is past; disarm ev when the
@@ -45,8 +55,7 @@ timer_arm_earliest(struct event *ev, const char *sql)
 	delay = due - now_us();
 	if (delay < 0)
 		delay = 0;
-	event_add(ev, &(struct timeval){ (time_t)(delay / 1000000),
-	    (suseconds_t)(delay % 1000000) });
+	timer_add_us(ev, (uint64_t)delay);
 }
 
 /* RFC 3339 in UTC with microseconds: "2026-11-26T21:30:00.123456Z". */

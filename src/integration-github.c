@@ -47,18 +47,6 @@ struct github_request {
 	size_t			 sessions;
 };
 
-static int
-hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Does header ("sha256=<64 hex digits>") carry the HMAC-SHA256 of body
  * keyed with secret? An empty secret verifies nothing. Constant time in
@@ -81,8 +69,8 @@ github_signature_valid(const char *header, const void *body, size_t len,
 	if (strlen(hex) != 2 * sizeof want)
 		return 0;
 	for (size_t i = 0; i < sizeof want; i++) {
-		int hi = hex_value((unsigned char)hex[2 * i]);
-		int lo = hex_value((unsigned char)hex[2 * i + 1]);
+		int hi = OPENSSL_hexchar2int((unsigned char)hex[2 * i]);
+		int lo = OPENSSL_hexchar2int((unsigned char)hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return 0;
@@ -99,14 +87,7 @@ static void
 github_reply(struct evhttp_request *req, int status, const char *reason,
     const char *text)
 {
-	struct evbuffer *body = evbuffer_new();
-
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; charset=utf-8");
-	evbuffer_add_printf(body, "%s\n", text);
-	evhttp_send_reply(req, status, reason, body);
-	evbuffer_free(body);
-	metrics_http_request(integration_github.route, status);
+	server_reply_line(req, integration_github.route, status, reason, text);
 }
 
 /* The github connections whose webhook_secret verifies the signature. */

@@ -371,10 +371,8 @@ diff_vars(struct diff *d)
 {
 	const char *project = d->m->project_name;
 	char changes[80], *key;
-	json_t *gone, *row;
-	size_t i;
 
-	for (i = 0; i < d->m->nvars; i++) {
+	for (size_t i = 0; i < d->m->nvars; i++) {
 		const struct manifest_var *v = &d->m->vars[i];
 
 		if (var_changes(d, v, changes, sizeof changes) != 0)
@@ -388,23 +386,6 @@ diff_vars(struct diff *d)
 		if (d->execute && var_set(d, v) != 0)
 			return -1;
 	}
-
-	if ((gone = stale_names(d, "SELECT name, name, '' FROM vars WHERE "
-	    "scope_id = ? ORDER BY name", in_manifest_vars)) == NULL)
-		return -1;
-	json_array_foreach(gone, i, row) {
-		const char *name = json_string_value(json_array_get(row, 1));
-
-		xasprintf(&key, "var %s/%s", project, name);
-		action_add(d, "delete_var", key, "delete var %s of project %s: "
-		    "not in the manifest", name, project);
-		free(key);
-		if (d->execute && var_delete(d, name) != 0) {
-			json_decref(gone);
-			return -1;
-		}
-	}
-	json_decref(gone);
 	return 0;
 }
 
@@ -589,38 +570,11 @@ in_manifest_connections(const struct manifest *m, const char *name)
 	return manifest_connection_index(m, name) >= 0;
 }
 
-/* After the triggers: delete the connections the manifest dropped. */
+/* A stale connection goes with its vars and the triggers that use it. */
 static int
-diff_stale_connections(struct diff *d)
+stale_connection_delete(struct diff *d, const char *id)
 {
-	const char *project = d->m->project_name;
-	json_t *gone, *row;
-	char *key;
-	size_t i;
-
-	if (*d->project_id == '\0')
-		return 0;
-	if ((gone = stale_names(d, "SELECT connection_id, name, integration "
-	    "FROM connections WHERE project_id = ? ORDER BY name",
-	    in_manifest_connections)) == NULL)
-		return -1;
-	json_array_foreach(gone, i, row) {
-		const char *id = json_string_value(json_array_get(row, 0));
-		const char *name = json_string_value(json_array_get(row, 1));
-
-		xasprintf(&key, "connection %s/%s", project, name);
-		action_add(d, "delete_connection", key, "delete %s connection "
-		    "%s of project %s and its vars: not in the manifest",
-		    json_string_value(json_array_get(row, 2)), name, project);
-		free(key);
-		if (d->execute && connection_delete(d->store, id,
-		    d->cause) != 0) {
-			json_decref(gone);
-			return -1;
-		}
-	}
-	json_decref(gone);
-	return 0;
+	return connection_delete(d->store, id, d->cause);
 }
 
 /*
@@ -861,30 +815,69 @@ trigger_delete(struct diff *d, const char *id)
 static int
 diff_triggers(struct diff *d)
 {
+	for (size_t i = 0; i < d->m->ntriggers; i++) {
+		if (diff_trigger(d, i) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- what the manifest no longer has ---- */
+
+/*
+ * A kind of thing of the project that is deleted when the manifest drops
+ * it. sql reads (id, name, type) bound to the project id; the plan line
+ * is "delete [TYPE ]NOUN NAME of project P[ALSO]: not in the manifest".
+ */
+struct stale_kind {
+	const char	 *sql;
+	int		(*in_manifest)(const struct manifest *, const char *);
+	const char	 *action;
+	const char	 *noun;
+	const char	 *also;
+	int		(*delete)(struct diff *, const char *id);
+};
+
+static const struct stale_kind stale_vars = {
+	"SELECT name, name, '' FROM vars WHERE scope_id = ? ORDER BY name",
+	in_manifest_vars, "delete_var", "var", "", var_delete
+};
+static const struct stale_kind stale_triggers = {
+	"SELECT trigger_id, name, source_type FROM triggers WHERE "
+	"project_id = ? ORDER BY name",
+	in_manifest_triggers, "delete_trigger", "trigger", "", trigger_delete
+};
+static const struct stale_kind stale_connections = {
+	"SELECT connection_id, name, integration FROM connections WHERE "
+	"project_id = ? ORDER BY name",
+	in_manifest_connections, "delete_connection", "connection",
+	" and its vars", stale_connection_delete
+};
+
+/* Plan (and with d->execute, do) the deletes of kind's stale rows. */
+static int
+diff_stale(struct diff *d, const struct stale_kind *kind)
+{
 	const char *project = d->m->project_name;
 	json_t *gone, *row;
 	char *key;
 	size_t i;
 
-	for (i = 0; i < d->m->ntriggers; i++) {
-		if (diff_trigger(d, i) != 0)
-			return -1;
-	}
-
-	if ((gone = stale_names(d, "SELECT trigger_id, name, source_type FROM "
-	    "triggers WHERE project_id = ? ORDER BY name",
-	    in_manifest_triggers)) == NULL)
+	if (*d->project_id == '\0')
+		return 0;
+	if ((gone = stale_names(d, kind->sql, kind->in_manifest)) == NULL)
 		return -1;
 	json_array_foreach(gone, i, row) {
 		const char *id = json_string_value(json_array_get(row, 0));
 		const char *name = json_string_value(json_array_get(row, 1));
+		const char *type = json_string_value(json_array_get(row, 2));
 
-		xasprintf(&key, "trigger %s/%s", project, name);
-		action_add(d, "delete_trigger", key, "delete %s trigger %s of "
-		    "project %s: not in the manifest",
-		    json_string_value(json_array_get(row, 2)), name, project);
+		xasprintf(&key, "%s %s/%s", kind->noun, project, name);
+		action_add(d, kind->action, key, "delete %s%s%s %s of project "
+		    "%s%s: not in the manifest", type, *type != '\0' ? " " : "",
+		    kind->noun, name, project, kind->also);
 		free(key);
-		if (d->execute && trigger_delete(d, id) != 0) {
+		if (d->execute && kind->delete(d, id) != 0) {
 			json_decref(gone);
 			return -1;
 		}
@@ -950,9 +943,14 @@ diff_run(struct diff *d)
 {
 	if (check_supported(d->m, d->cause) != 0)
 		return -1;
+	/*
+	 * Stale connections go after the triggers, as the triggers may move
+	 * off them: deleting a connection deletes the triggers that use it.
+	 */
 	if (diff_project(d) != 0 || diff_vars(d) != 0 ||
-	    diff_connections(d) != 0 || diff_triggers(d) != 0 ||
-	    diff_stale_connections(d) != 0)
+	    diff_stale(d, &stale_vars) != 0 || diff_connections(d) != 0 ||
+	    diff_triggers(d) != 0 || diff_stale(d, &stale_triggers) != 0 ||
+	    diff_stale(d, &stale_connections) != 0)
 		return -1;
 	return 0;
 }

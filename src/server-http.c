@@ -425,6 +425,21 @@ reply_text(struct evhttp_request *req, const char *route, int status,
 	metrics_http_request(route, status);
 }
 
+/* A text/plain reply of text and a newline, counted for route. */
+void
+server_reply_line(struct evhttp_request *req, const char *route, int status,
+    const char *reason, const char *text)
+{
+	struct evbuffer *body = evbuffer_new();
+
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; charset=utf-8");
+	evbuffer_add_printf(body, "%s\n", text);
+	evhttp_send_reply(req, status, reason, body);
+	evbuffer_free(body);
+	metrics_http_request(route, status);
+}
+
 static const char *
 status_reason(int status)
 {

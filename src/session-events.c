@@ -20,18 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *
-error_result(const char *fmt, const char *arg)
-{
-	char *msg;
-	json_t *r;
-
-	xasprintf(&msg, fmt, arg);
-	r = json_pack("{s:s}", "error", msg);
-	free(msg);
-	return r;
-}
-
 static enum syscall_rc
 subscribe(struct store *s, struct syscall_ctx *x, json_t **result,
     int64_t *wake_at, char **cause)
@@ -73,8 +61,8 @@ subscribe(struct store *s, struct syscall_ctx *x, json_t **result,
 		sqlite3_finalize(st);
 	}
 	if (*trigger == '\0') {
-		*result = error_result("the project has no trigger named \"%s\" "
-		    "to subscribe to (connections come later)", source);
+		*result = syscall_error("the project has no trigger named "
+		    "\"%s\" to subscribe to (connections come later)", source);
 		return SYSCALL_DONE;
 	}
 	store_count(s, "SELECT coalesce(max(seq), 0) FROM events", &cursor);
@@ -209,7 +197,7 @@ static enum syscall_rc
 next_event(struct store *s, struct syscall_ctx *x, json_t **result,
     int64_t *wake_at, char **cause)
 {
-	json_t *ids = json_object_get(x->args, "ids"), *ev;
+	json_t *ids = json_object_get(x->args, "ids");
 	int64_t wake = syscall_timeout_wake(json_object_get(x->args,
 	    "timeout"));
 
@@ -223,16 +211,8 @@ next_event(struct store *s, struct syscall_ctx *x, json_t **result,
 		    "of this session's active subscriptions (from subscribe)");
 		return SYSCALL_DONE;
 	}
-	if ((ev = next_event_take(s, x->session_id, ids)) != NULL) {
-		*result = json_pack("{s:o}", "value", ev);
-		return SYSCALL_DONE;
-	}
-	if (wake <= now_us()) {
-		*result = json_pack("{s:n}", "value");
-		return SYSCALL_DONE;
-	}
-	*wake_at = wake;
-	return SYSCALL_WAIT;
+	return syscall_taken_or_wait(next_event_take(s, x->session_id, ids),
+	    wake, result, wake_at);
 }
 
 static enum syscall_rc

@@ -17,18 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *
-error_value(const char *fmt, const char *arg)
-{
-	char *msg;
-	json_t *r;
-
-	xasprintf(&msg, fmt, arg);
-	r = json_pack("{s:s}", "error", msg);
-	free(msg);
-	return r;
-}
-
 struct parent {
 	char	project[64];
 	char	deployment[64];
@@ -36,17 +24,19 @@ struct parent {
 	int	durable;
 };
 
+/*
+ * Step st, a query of one parameter, key, whose columns are a project,
+ * deployment and build id (and, in a fourth, is_durable), into p, then
+ * finalize it: 0, or -1 when there is no row.
+ */
 static int
-parent_lookup(struct store *s, const char *id, struct parent *p)
+parent_read(sqlite3_stmt *st, const char *key, struct parent *p)
 {
-	sqlite3_stmt *st = store_prepare(s, "SELECT project_id, "
-	    "coalesce(deployment_id, ''), coalesce(build_id, ''), is_durable "
-	    "FROM sessions WHERE session_id = ?");
 	int rc = -1;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		snprintf(p->project, sizeof p->project, "%s",
 		    sqlite3_column_text(st, 0));
@@ -54,37 +44,30 @@ parent_lookup(struct store *s, const char *id, struct parent *p)
 		    sqlite3_column_text(st, 1));
 		snprintf(p->build, sizeof p->build, "%s",
 		    sqlite3_column_text(st, 2));
-		p->durable = sqlite3_column_int(st, 3);
+		if (sqlite3_column_count(st) > 3)
+			p->durable = sqlite3_column_int(st, 3);
 		rc = 0;
 	}
 	sqlite3_finalize(st);
 	return rc;
 }
 
+static int
+parent_lookup(struct store *s, const char *id, struct parent *p)
+{
+	return parent_read(store_prepare(s, "SELECT project_id, "
+	    "coalesce(deployment_id, ''), coalesce(build_id, ''), is_durable "
+	    "FROM sessions WHERE session_id = ?"), id, p);
+}
+
 /* Another project, by name: its ACTIVE deployment and build. */
 static int
 project_active(struct store *s, const char *name, struct parent *p)
 {
-	sqlite3_stmt *st = store_prepare(s, "SELECT p.project_id, "
+	return parent_read(store_prepare(s, "SELECT p.project_id, "
 	    "d.deployment_id, d.build_id FROM projects p JOIN deployments d ON "
 	    "d.project_id = p.project_id AND d.state = 'active' WHERE p.name = "
-	    "?");
-	int rc = -1;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(p->project, sizeof p->project, "%s",
-		    sqlite3_column_text(st, 0));
-		snprintf(p->deployment, sizeof p->deployment, "%s",
-		    sqlite3_column_text(st, 1));
-		snprintf(p->build, sizeof p->build, "%s",
-		    sqlite3_column_text(st, 2));
-		rc = 0;
-	}
-	sqlite3_finalize(st);
-	return rc;
+	    "?"), name, p);
 }
 
 static void
@@ -112,15 +95,15 @@ start(struct store *s, struct syscall_ctx *x, json_t **result,
 
 	if (loc == NULL || (colon = strrchr(loc, ':')) == NULL ||
 	    parent_lookup(s, x->session_id, &p) != 0) {
-		*result = error_value("start needs a location such as "
+		*result = syscall_error("start needs a location such as "
 		    "program.py:function, not \"%s\"", loc != NULL ? loc : "");
 		return SYSCALL_DONE;
 	}
 	durable = p.durable;
 	if (project != NULL && *project != '\0' &&
 	    project_active(s, project, &p) != 0) {
-		*result = error_value("start: project \"%s\" does not exist or "
-		    "has no active deployment", project);
+		*result = syscall_error("start: project \"%s\" does not exist "
+		    "or has no active deployment", project);
 		return SYSCALL_DONE;
 	}
 	exports = deployment_build_exports(s, p.build, p.project, &code, &why);
@@ -309,11 +292,12 @@ signal_syscall(struct store *s, struct syscall_ctx *x, json_t **result,
 		sqlite3_finalize(st);
 	}
 	if (*state == '\0') {
-		*result = error_value("signal: there is no session %s", target);
+		*result = syscall_error("signal: there is no session %s",
+		    target);
 		return SYSCALL_DONE;
 	}
 	if (strcmp(state, "created") != 0 && strcmp(state, "running") != 0) {
-		*result = error_value("signal: session %s has ended", target);
+		*result = syscall_error("signal: session %s has ended", target);
 		return SYSCALL_DONE;
 	}
 	if (signal_insert(s, target, name, json_object_get(x->args,
@@ -329,7 +313,7 @@ static enum syscall_rc
 next_signal(struct store *s, struct syscall_ctx *x, json_t **result,
     int64_t *wake_at, char **cause)
 {
-	json_t *names = json_object_get(x->args, "names"), *sig;
+	json_t *names = json_object_get(x->args, "names");
 	int64_t wake = syscall_timeout_wake(json_object_get(x->args,
 	    "timeout"));
 
@@ -338,16 +322,8 @@ next_signal(struct store *s, struct syscall_ctx *x, json_t **result,
 		    "in seconds or None");
 		return SYSCALL_FAIL;
 	}
-	if ((sig = signal_take(s, x->session_id, names)) != NULL) {
-		*result = json_pack("{s:o}", "value", sig);
-		return SYSCALL_DONE;
-	}
-	if (wake <= now_us()) {
-		*result = json_pack("{s:n}", "value");
-		return SYSCALL_DONE;
-	}
-	*wake_at = wake;
-	return SYSCALL_WAIT;
+	return syscall_taken_or_wait(signal_take(s, x->session_id, names),
+	    wake, result, wake_at);
 }
 
 const struct syscall_def syscall_start = { "start", start };

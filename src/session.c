@@ -812,6 +812,42 @@ syscall_timeout_wake(json_t *timeout)
 	return now_us() + (int64_t)(t * 1e6);
 }
 
+/* A syscall's {error: message} result, for Python to raise. */
+json_t *
+syscall_error(const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	json_t *r;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	r = json_pack("{s:s}", "error", msg);
+	free(msg);
+	return r;
+}
+
+/*
+ * The end of a next_* call: {value: taken} when it took one, {value:
+ * None} once wake (from syscall_timeout_wake) has passed, else wait.
+ */
+enum syscall_rc
+syscall_taken_or_wait(json_t *taken, int64_t wake, json_t **result,
+    int64_t *wake_at)
+{
+	if (taken != NULL) {
+		*result = json_pack("{s:o}", "value", taken);
+		return SYSCALL_DONE;
+	}
+	if (wake <= now_us()) {
+		*result = json_pack("{s:n}", "value");
+		return SYSCALL_DONE;
+	}
+	*wake_at = wake;
+	return SYSCALL_WAIT;
+}
+
 /* The project a session belongs to. */
 int
 session_project(struct store *s, const char *session_id, char *project,
@@ -973,9 +1009,7 @@ session_syscall_done(int ok, const char *cause, void *arg)
 			if (run->evict == NULL)
 				run->evict = evtimer_new(controller->base,
 				    session_evict_cb, run);
-			event_add(run->evict, &(struct timeval){
-			    (time_t)(evict / 1000000),
-			    (suseconds_t)(evict % 1000000) });
+			timer_add_us(run->evict, evict);
 		}
 	}
 	if (a->waiting)
@@ -1616,7 +1650,6 @@ session_start_one(const char *id)
 	    *event_id = NULL;
 	json_t *env;
 	size_t len;
-	uint64_t ms;
 
 	st = store_prepare(controller->store, "SELECT s.project_id, "
 	    "s.deployment_id, s.entrypoint, s.event_id, b.artifact, "
@@ -1687,9 +1720,8 @@ session_start_one(const char *id)
 	client = (struct pool_client){ session_message, session_gone, run };
 	run->worker = pool_take(controller->pool, &client);
 	run->timeout = evtimer_new(controller->base, session_timeout_cb, run);
-	ms = controller->config->workers_session_timeout_ms;
-	event_add(run->timeout, &(struct timeval){ (time_t)(ms / 1000),
-	    (suseconds_t)(ms % 1000) * 1000 });
+	timer_add_us(run->timeout,
+	    controller->config->workers_session_timeout_ms * 1000);
 	log_info("session %s running %s on worker %d%s", id, entry,
 	    (int)worker_pid(run->worker), run->last_seq > 0 ?
 	    " (replaying its history)" : "");

@@ -317,14 +317,7 @@ static void
 webhook_reply(struct evhttp_request *req, int status, const char *reason,
     const char *text)
 {
-	struct evbuffer *body = evbuffer_new();
-
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; charset=utf-8");
-	evbuffer_add_printf(body, "%s\n", text);
-	evhttp_send_reply(req, status, reason, body);
-	evbuffer_free(body);
-	metrics_http_request("/webhooks", status);
+	server_reply_line(req, "/webhooks", status, reason, text);
 }
 
 static void

@@ -680,6 +680,13 @@ ctl_string(json_t *object, const char *key)
 	return value != NULL ? value : "";
 }
 
+/* object[key] if it is an integer, else 0. */
+json_int_t
+ctl_integer(json_t *object, const char *key)
+{
+	return json_integer_value(json_object_get(object, key));
+}
+
 /* "-" for what is empty, in tables and labels. */
 const char *
 ctl_dash(const char *s)
@@ -1013,6 +1020,26 @@ ctl_print_done(struct ctl_context *ctx, json_t *answer, const char *verb,
 		ctl_print_json(answer);
 	else
 		printf("%s %s\n", verb, id);
+	json_decref(answer);
+	return CTL_EXIT_OK;
+}
+
+/*
+ * Print a List answer and free it: the answer as JSON with -j, else "no
+ * WHAT" when its array key is empty, else print(that array).
+ */
+int
+ctl_print_list(struct ctl_context *ctx, json_t *answer, const char *key,
+    const char *what, void (*print)(json_t *list))
+{
+	json_t *list = json_object_get(answer, key);
+
+	if (ctx->json)
+		ctl_print_json(answer);
+	else if (json_array_size(list) == 0)
+		printf("no %s\n", what);
+	else
+		print(list);
 	json_decref(answer);
 	return CTL_EXIT_OK;
 }

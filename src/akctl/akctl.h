@@ -133,12 +133,16 @@ int		 ctl_call_id(struct ctl_context *, const char *method,
 		    json_t **answer);
 int		 ctl_print_done(struct ctl_context *, json_t *answer,
 		    const char *verb, const char *id);
+int		 ctl_print_list(struct ctl_context *, json_t *answer,
+		    const char *key, const char *what,
+		    void (*print)(json_t *list));
 int		 ctl_check_id(struct ctl_context *, const char *id,
 		    const char *prefix);
 int		 ctl_looks_like_id(const char *word, const char *prefix);
 int		 ctl_set_string(struct ctl_context *, json_t *, const char *key,
 		    const char *value);
 const char	*ctl_string(json_t *object, const char *key);
+json_int_t	 ctl_integer(json_t *object, const char *key);
 const char	*ctl_dash(const char *);
 void		 ctl_enum_short(const char *full, const char *prefix, char *buf,
 		    size_t size);

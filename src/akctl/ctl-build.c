@@ -143,12 +143,25 @@ ctl_build_filter(json_t *builds, const char *project_id)
 	}
 }
 
+static void
+ctl_build_table(json_t *builds)
+{
+	struct ctl_table *table;
+	json_t *build;
+	size_t i;
+
+	table = ctl_table_new(3, "ID", "PROJECT", "CREATED");
+	json_array_foreach(builds, i, build)
+		ctl_table_add(table, ctl_string(build, "build_id"),
+		    ctl_string(build, "project_id"),
+		    ctl_string(build, "created_at"));
+	ctl_table_print(table);
+}
+
 static int
 ctl_build_list_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	json_t *filter = json_object(), *answer, *builds, *build;
-	struct ctl_table *table;
-	size_t i;
+	json_t *filter = json_object(), *answer;
 	int ret;
 
 	(void)argc;
@@ -158,24 +171,11 @@ ctl_build_list_exec(struct ctl_context *ctx, int argc, char **argv)
 		json_decref(filter);
 		return ret;
 	}
-	builds = json_object_get(answer, "builds");
 	if (json_object_get(filter, "project_id") != NULL)
-		ctl_build_filter(builds, ctl_string(filter, "project_id"));
-	if (ctx->json)
-		ctl_print_json(answer);
-	else if (json_array_size(builds) == 0)
-		printf("no builds\n");
-	else {
-		table = ctl_table_new(3, "ID", "PROJECT", "CREATED");
-		json_array_foreach(builds, i, build)
-			ctl_table_add(table, ctl_string(build, "build_id"),
-			    ctl_string(build, "project_id"),
-			    ctl_string(build, "created_at"));
-		ctl_table_print(table);
-	}
-	json_decref(answer);
+		ctl_build_filter(json_object_get(answer, "builds"),
+		    ctl_string(filter, "project_id"));
 	json_decref(filter);
-	return CTL_EXIT_OK;
+	return ctl_print_list(ctx, answer, "builds", "builds", ctl_build_table);
 }
 
 static int

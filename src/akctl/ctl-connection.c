@@ -216,14 +216,31 @@ ctl_connection_get_exec(struct ctl_context *ctx, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+static void
+ctl_connection_table(json_t *connections)
+{
+	struct ctl_table *table;
+	json_t *c;
+	char code[32];
+	size_t i;
+
+	table = ctl_table_new(5, "ID", "NAME", "INTEGRATION", "PROJECT",
+	    "STATUS");
+	json_array_foreach(connections, i, c) {
+		ctl_connection_status_text(json_object_get(c, "status"), code,
+		    sizeof code);
+		ctl_table_add(table, ctl_string(c, "connection_id"),
+		    ctl_string(c, "name"), ctl_string(c, "integration_id"),
+		    ctl_string(c, "project_id"), code);
+	}
+	ctl_table_print(table);
+}
+
 static int
 ctl_connection_list_exec(struct ctl_context *ctx, int argc, char **argv)
 {
 	const char *integration = ctl_flag_value(ctx, "integration");
-	json_t *request = json_object(), *answer, *list, *c;
-	struct ctl_table *table;
-	char code[32];
-	size_t i;
+	json_t *request = json_object(), *answer;
 	int ret;
 
 	(void)argc;
@@ -235,26 +252,8 @@ ctl_connection_list_exec(struct ctl_context *ctx, int argc, char **argv)
 	json_decref(request);
 	if (ret != 0)
 		return ret;
-	list = json_object_get(answer, "connections");
-	if (ctx->json)
-		ctl_print_json(answer);
-	else if (json_array_size(list) == 0)
-		printf("no connections\n");
-	else {
-		table = ctl_table_new(5, "ID", "NAME", "INTEGRATION",
-		    "PROJECT", "STATUS");
-		json_array_foreach(list, i, c) {
-			ctl_connection_status_text(json_object_get(c,
-			    "status"), code, sizeof code);
-			ctl_table_add(table, ctl_string(c, "connection_id"),
-			    ctl_string(c, "name"), ctl_string(c,
-			    "integration_id"), ctl_string(c, "project_id"),
-			    code);
-		}
-		ctl_table_print(table);
-	}
-	json_decref(answer);
-	return CTL_EXIT_OK;
+	return ctl_print_list(ctx, answer, "connections", "connections",
+	    ctl_connection_table);
 }
 
 /* Print {status}; 1 when its code is not CODE_OK. */

@@ -327,7 +327,7 @@ ctl_deployment_table(json_t *deployments)
 static int
 ctl_deployment_list_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	json_t *request = json_object(), *answer, *deployments;
+	json_t *request = json_object(), *answer;
 	int ret;
 
 	(void)argc;
@@ -337,13 +337,5 @@ ctl_deployment_list_exec(struct ctl_context *ctx, int argc, char **argv)
 	json_decref(request);
 	if (ret != 0)
 		return ret;
-	deployments = json_object_get(answer, "deployments");
-	if (ctx->json)
-		ctl_print_json(answer);
-	else if (json_array_size(deployments) == 0)
-		printf("no deployments\n");
-	else
-		ctl_deployment_table(deployments);
-	json_decref(answer);
-	return CTL_EXIT_OK;
+	return ctl_print_list(ctx, answer, "deployments", "deployments", ctl_deployment_table);
 }

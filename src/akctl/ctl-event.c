@@ -279,7 +279,7 @@ ctl_event_table(json_t *events)
 static int
 ctl_event_list_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	json_t *request = json_object(), *answer, *events;
+	json_t *request = json_object(), *answer;
 	int ret;
 
 	(void)argc;
@@ -290,15 +290,7 @@ ctl_event_list_exec(struct ctl_context *ctx, int argc, char **argv)
 	json_decref(request);
 	if (ret != 0)
 		return ret;
-	events = json_object_get(answer, "events");
-	if (ctx->json)
-		ctl_print_json(answer);
-	else if (json_array_size(events) == 0)
-		printf("no events\n");
-	else
-		ctl_event_table(events);
-	json_decref(answer);
-	return CTL_EXIT_OK;
+	return ctl_print_list(ctx, answer, "events", "events", ctl_event_table);
 }
 
 /* KEY=VALUE into data: VALUE as JSON if it parses, else a string. */

@@ -307,32 +307,32 @@ ctl_project_get_exec(struct ctl_context *ctx, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+static void
+ctl_project_table(json_t *projects)
+{
+	struct ctl_table *table;
+	json_t *project;
+	size_t i;
+
+	table = ctl_table_new(2, "ID", "NAME");
+	json_array_foreach(projects, i, project)
+		ctl_table_add(table, ctl_string(project, "project_id"),
+		    ctl_string(project, "name"));
+	ctl_table_print(table);
+}
+
 static int
 ctl_project_list_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	struct ctl_table *table;
-	json_t *answer, *projects, *project;
-	size_t i;
+	json_t *answer;
 	int ret;
 
 	(void)argc;
 	(void)argv;
 	if ((ret = ctl_call(ctx, CTL_PROJECTS_LIST, NULL, &answer)) != 0)
 		return ret;
-	projects = json_object_get(answer, "projects");
-	if (ctx->json)
-		ctl_print_json(answer);
-	else if (json_array_size(projects) == 0)
-		printf("no projects\n");
-	else {
-		table = ctl_table_new(2, "ID", "NAME");
-		json_array_foreach(projects, i, project)
-			ctl_table_add(table, ctl_string(project, "project_id"),
-			    ctl_string(project, "name"));
-		ctl_table_print(table);
-	}
-	json_decref(answer);
-	return CTL_EXIT_OK;
+	return ctl_print_list(ctx, answer, "projects", "projects",
+	    ctl_project_table);
 }
 
 static int

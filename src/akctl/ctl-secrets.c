@@ -68,12 +68,6 @@ const struct ctl_command ctl_secrets_command = {
 	.subcommands = ctl_secrets_commands,
 };
 
-static json_int_t
-ctl_secrets_integer(json_t *object, const char *key)
-{
-	return json_integer_value(json_object_get(object, key));
-}
-
 static int
 ctl_secrets_status_exec(struct ctl_context *ctx, int argc, char **argv)
 {
@@ -92,13 +86,13 @@ ctl_secrets_status_exec(struct ctl_context *ctx, int argc, char **argv)
 		ctl_print_label("cipher", "%s", ctl_string(status, "cipher"));
 		ctl_print_label("data key", "%" JSON_INTEGER_FORMAT
 		    ", made %s, wrapped %s",
-		    ctl_secrets_integer(status, "data_key_id"),
+		    ctl_integer(status, "data_key_id"),
 		    ctl_string(status, "data_key_created_at"),
 		    ctl_string(status, "data_key_wrapped_at"));
 		ctl_print_label("encrypted", "%" JSON_INTEGER_FORMAT " values",
-		    ctl_secrets_integer(status, "sealed_values"));
+		    ctl_integer(status, "sealed_values"));
 		ctl_print_label("cleartext", "%" JSON_INTEGER_FORMAT,
-		    ctl_secrets_integer(status, "cleartext_values"));
+		    ctl_integer(status, "cleartext_values"));
 	}
 	json_decref(status);
 	return CTL_EXIT_OK;
@@ -127,8 +121,8 @@ ctl_secrets_rotate_exec(struct ctl_context *ctx, int argc, char **argv)
 			printf("rotated the data key: now key %"
 			    JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT
 			    " values re-encrypted\n",
-			    ctl_secrets_integer(answer, "data_key_id"),
-			    ctl_secrets_integer(answer, "resealed"));
+			    ctl_integer(answer, "data_key_id"),
+			    ctl_integer(answer, "resealed"));
 		printf("Back up the new key file: the old one no longer opens "
 		    "the store.\n");
 	}

@@ -425,7 +425,7 @@ ctl_session_table(json_t *sessions)
 static int
 ctl_session_list_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	json_t *request = json_object(), *answer, *sessions;
+	json_t *request = json_object(), *answer;
 	int ret;
 
 	int one_page = ctl_flag_value(ctx, "page-size") != NULL ||
@@ -440,19 +440,12 @@ ctl_session_list_exec(struct ctl_context *ctx, int argc, char **argv)
 	json_decref(request);
 	if (ret != 0)
 		return ret;
-	sessions = json_object_get(answer, "sessions");
 	if (one_page && !ctx->json && *ctl_string(answer,
 	    "next_page_token") != '\0')
 		fprintf(stderr, "next page: --next-page-token %s\n",
 		    ctl_string(answer, "next_page_token"));
-	if (ctx->json)
-		ctl_print_json(answer);
-	else if (json_array_size(sessions) == 0)
-		printf("no sessions\n");
-	else
-		ctl_session_table(sessions);
-	json_decref(answer);
-	return CTL_EXIT_OK;
+	return ctl_print_list(ctx, answer, "sessions", "sessions",
+	    ctl_session_table);
 }
 
 /* SessionsService/Get {session_id, json_values}. */

@@ -32,17 +32,11 @@ const struct ctl_command ctl_status_command = {
 	.exec = ctl_status_exec,
 };
 
-static json_int_t
-ctl_status_integer(json_t *object, const char *key)
-{
-	return json_integer_value(json_object_get(object, key));
-}
-
 /* "3m12s", from whole seconds. */
 static void
 ctl_status_uptime(json_t *status, char *buf, size_t size)
 {
-	json_int_t seconds = ctl_status_integer(status, "uptime_seconds");
+	json_int_t seconds = ctl_integer(status, "uptime_seconds");
 
 	if (seconds <= 0)
 		snprintf(buf, size, "0s");
@@ -60,7 +54,7 @@ ctl_status_daemon(json_t *status)
 	ctl_print_label("autokittehd", "%s, pid %" JSON_INTEGER_FORMAT
 	    ", up %s, %s",
 	    json_string_value(json_object_get(status, "version")) ?: "?",
-	    ctl_status_integer(status, "pid"), uptime,
+	    ctl_integer(status, "pid"), uptime,
 	    json_is_true(ready) ? "ready" : "not ready");
 }
 
@@ -68,8 +62,8 @@ static void
 ctl_status_store(json_t *status)
 {
 	json_t *store = json_object_get(status, "store");
-	json_int_t size = ctl_status_integer(store, "size_bytes");
-	json_int_t wal = ctl_status_integer(store, "wal_size_bytes");
+	json_int_t size = ctl_integer(store, "size_bytes");
+	json_int_t wal = ctl_integer(store, "wal_size_bytes");
 	char size_text[32], wal_text[32];
 
 	if (!json_is_object(store)) {
@@ -83,7 +77,7 @@ ctl_status_store(json_t *status)
 	ctl_print_label("store", "%s (%s, WAL %s, schema %" JSON_INTEGER_FORMAT
 	    ", synchronous %s)%s",
 	    json_string_value(json_object_get(store, "path")) ?: "?",
-	    size_text, wal_text, ctl_status_integer(store, "schema_version"),
+	    size_text, wal_text, ctl_integer(store, "schema_version"),
 	    json_string_value(json_object_get(store, "synchronous")) ?: "?",
 	    json_is_true(json_object_get(store, "disk_full")) ? " DISK FULL: "
 	    "changes are refused until space is freed" : "");
@@ -146,8 +140,8 @@ ctl_status_retention(json_t *status)
 	error = json_string_value(json_object_get(r, "last_error"));
 	ctl_print_label("retention", "%s, %" JSON_INTEGER_FORMAT " sessions and "
 	    "%" JSON_INTEGER_FORMAT " events pruned since start, last pass "
-	    "%s%s%s%s", retention, ctl_status_integer(r, "pruned_sessions"),
-	    ctl_status_integer(r, "pruned_events"), last != NULL ? last :
+	    "%s%s%s%s", retention, ctl_integer(r, "pruned_sessions"),
+	    ctl_integer(r, "pruned_events"), last != NULL ? last :
 	    "not yet", error != NULL ? " (failing: " : "", error != NULL ?
 	    error : "", error != NULL ? ")" : "");
 }
@@ -196,7 +190,7 @@ ctl_status_exec(struct ctl_context *ctx, int argc, char **argv)
 		ctl_status_store(status);
 		ctl_status_listeners(status);
 		ctl_print_label("projects", "%" JSON_INTEGER_FORMAT,
-		    ctl_status_integer(status, "projects"));
+		    ctl_integer(status, "projects"));
 		ctl_status_counts(status, "deployments");
 		ctl_status_counts(status, "sessions");
 		ctl_status_counts(status, "workers");

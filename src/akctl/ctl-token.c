@@ -152,58 +152,31 @@ ctl_token_create_exec(struct ctl_context *ctx, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
-static const char *
-ctl_token_field(json_t *token, const char *key)
-{
-	const char *value = json_string_value(json_object_get(token, key));
-
-	return value != NULL && *value != '\0' ? value : "-";
-}
-
 static void
 ctl_token_table(json_t *tokens)
 {
-	static const char *const columns[] = { "token_id", "name" };
-	int width[nitems(columns)] = { 2, 4 };	/* "ID", "NAME" */
+	struct ctl_table *table;
 	json_t *token;
-	size_t i, c;
-	int len;
+	size_t i;
 
-	json_array_foreach(tokens, i, token) {
-		for (c = 0; c < nitems(columns); c++) {
-			len = (int)strlen(ctl_token_field(token, columns[c]));
-			if (len > width[c])
-				width[c] = len;
-		}
-	}
-	printf("%-*s  %-*s  CREATED\n", width[0], "ID", width[1], "NAME");
-	json_array_foreach(tokens, i, token) {
-		printf("%-*s  %-*s  %s\n", width[0],
-		    ctl_token_field(token, "token_id"), width[1],
-		    ctl_token_field(token, "name"),
-		    ctl_token_field(token, "created_at"));
-	}
+	table = ctl_table_new(3, "ID", "NAME", "CREATED");
+	json_array_foreach(tokens, i, token)
+		ctl_table_add(table, ctl_string(token, "token_id"),
+		    ctl_string(token, "name"), ctl_string(token, "created_at"));
+	ctl_table_print(table);
 }
 
 static int
 ctl_token_list_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	json_t *list, *tokens;
+	json_t *list;
 	int ret;
 
 	(void)argc;
 	(void)argv;
 	if ((ret = ctl_call(ctx, CTL_TOKENS_LIST, NULL, &list)) != 0)
 		return ret;
-	tokens = json_object_get(list, "tokens");
-	if (ctx->json)
-		ctl_print_json(list);
-	else if (json_array_size(tokens) == 0)
-		printf("no tokens\n");
-	else
-		ctl_token_table(tokens);
-	json_decref(list);
-	return CTL_EXIT_OK;
+	return ctl_print_list(ctx, list, "tokens", "tokens", ctl_token_table);
 }
 
 static int

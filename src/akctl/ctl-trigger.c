@@ -197,7 +197,7 @@ ctl_trigger_table(json_t *triggers)
 static int
 ctl_trigger_list_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	json_t *request = json_object(), *answer, *triggers;
+	json_t *request = json_object(), *answer;
 	int ret;
 
 	(void)argc;
@@ -207,15 +207,7 @@ ctl_trigger_list_exec(struct ctl_context *ctx, int argc, char **argv)
 	json_decref(request);
 	if (ret != 0)
 		return ret;
-	triggers = json_object_get(answer, "triggers");
-	if (ctx->json)
-		ctl_print_json(answer);
-	else if (json_array_size(triggers) == 0)
-		printf("no triggers\n");
-	else
-		ctl_trigger_table(triggers);
-	json_decref(answer);
-	return CTL_EXIT_OK;
+	return ctl_print_list(ctx, answer, "triggers", "triggers", ctl_trigger_table);
 }
 
 static int

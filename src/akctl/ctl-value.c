@@ -308,11 +308,21 @@ ctl_value_set_exec(struct ctl_context *ctx, int argc, char **argv)
 	return ctl_print_done(ctx, answer, "set", argv[0]);
 }
 
+/* The keys, one a line. */
+static void
+ctl_value_keys(json_t *keys)
+{
+	json_t *k;
+	size_t i;
+
+	json_array_foreach(keys, i, k)
+		printf("%s\n", json_string_value(k));
+}
+
 static int
 ctl_value_list_exec(struct ctl_context *ctx, int argc, char **argv)
 {
-	json_t *request, *answer, *keys, *k;
-	size_t i;
+	json_t *request, *answer;
 	int ret;
 
 	(void)argc;
@@ -323,17 +333,7 @@ ctl_value_list_exec(struct ctl_context *ctx, int argc, char **argv)
 	json_decref(request);
 	if (ret != 0)
 		return ret;
-	keys = json_object_get(answer, "keys");
-	if (ctx->json)
-		ctl_print_json(answer);
-	else if (json_array_size(keys) == 0)
-		printf("no values\n");
-	else {
-		json_array_foreach(keys, i, k)
-			printf("%s\n", json_string_value(k));
-	}
-	json_decref(answer);
-	return CTL_EXIT_OK;
+	return ctl_print_list(ctx, answer, "keys", "values", ctl_value_keys);
 }
 
 static int
