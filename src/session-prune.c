@@ -258,8 +258,7 @@ prune_arm(int64_t us)
 {
 	if (prune.ev == NULL)	/* stopped: a write done at shutdown */
 		return;
-	event_add(prune.ev, &(struct timeval){ (time_t)(us / 1000000),
-	    (suseconds_t)(us % 1000000) });
+	timer_add_us(prune.ev, (uint64_t)us);
 }
 
 static uint64_t
