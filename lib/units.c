@@ -2,7 +2,8 @@
  * units.c: the value syntaxes of the config file and the command line.
  *
  * Durations are written as Go writes them: one or more number+unit pairs,
- * units ms, s, m, h ("250ms", "10s", "1h30m"); "0" alone is zero. Sizes are
+ * units ms, s, m, h, and d for days of 24h ("250ms", "10s", "1h30m",
+ * "30d"); "0" alone is zero. Sizes are
  * a number of bytes with an optional binary unit (B, KiB, MiB, GiB, TiB).
  * Both reject overflow, empty input, signs, and trailing garbage.
  */
@@ -38,6 +39,7 @@ parse_duration_ms(const char *s, uint64_t *ms)
 		uint64_t ms;
 	} units[] = {
 		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+		{ "d", 86400000 },
 	};
 	uint64_t total = 0, n;
 
@@ -119,7 +121,8 @@ format_duration_ms(uint64_t ms, char *buf, size_t size)
 		const char *unit;
 		uint64_t ms;
 	} units[] = {
-		{ "h", 3600000 }, { "m", 60000 }, { "s", 1000 }, { "ms", 1 },
+		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 },
+		{ "s", 1000 }, { "ms", 1 },
 	};
 	size_t off = 0;
 
@@ -135,7 +138,7 @@ format_duration_ms(uint64_t ms, char *buf, size_t size)
 			continue;	/* "1500ms", not "1s500ms" */
 		if (units[i].ms == 60000 && ms % 1000 != 0)
 			continue;
-		if (units[i].ms == 3600000 && ms % 1000 != 0)
+		if (units[i].ms >= 3600000 && ms % 1000 != 0)
 			continue;
 		off += (size_t)snprintf(buf + off, off < size ? size - off : 0,
 		    "%llu%s", (unsigned long long)(ms / units[i].ms),

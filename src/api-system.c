@@ -75,6 +75,7 @@ api_system_status(struct api_call *call, json_t *req)
 	json_object_set_new(out, "sandbox", controller != NULL &&
 	    controller->pool != NULL ? pool_sandbox_json(controller->pool) :
 	    json_object());
+	json_object_set_new(out, "retention", session_prune_json());
 	api_reply(call, out);
 }
 

@@ -225,6 +225,7 @@ start(struct daemon_state *d)
 	notify_status("recovering sessions");
 	session_recover();
 	sched_start();
+	session_prune_start();
 	notify_status("starting the worker pool");
 	d->pool = pool_new(d->base, &d->config);
 	if (pool_probe_sandbox(d->pool, &cause) != 0)
@@ -331,6 +332,7 @@ main(int argc, char **argv)
 	event_base_dispatch(d.base);
 
 	notify_watchdog_stop();
+	session_prune_stop();
 	api_session_shutdown();
 	pool_free(d.pool);	/* running sessions end as the workers do */
 	d.ctl.pool = NULL;

@@ -55,6 +55,7 @@ struct config {
 	uint64_t	 workers_pids_max;	/* tasks per session */
 	uint64_t	 webhooks_sync_timeout_ms;
 	char		*secrets_key_file;	/* "": in data_dir */
+	uint64_t	 sessions_retention_ms;	/* 0: keep forever */
 };
 
 enum config_type {
@@ -68,6 +69,7 @@ enum config_type {
 	CONFIG_SIZE,
 	CONFIG_DURATION,
 	CONFIG_COUNT,
+	CONFIG_DURATION_OFF,	/* a duration, or off (= 0) */
 };
 
 struct config_option {
@@ -258,6 +260,8 @@ void metrics_http_connections(int delta);
 void metrics_commit(uint64_t latency_us, size_t batch, int ok);
 void metrics_store_full(int full);
 void metrics_store_full_error(void);
+void metrics_pruned(uint64_t sessions, uint64_t events);
+void metrics_prune_pass(int64_t at_us);
 void metrics_render(struct evbuffer *, uint64_t uptime_s);
 
 /* connect.c: connect-rpc unary JSON codec. */
@@ -490,6 +494,24 @@ void session_events_deliver(struct store *, const char *destination_id,
 /* session-signal.c */
 void session_child_ended(struct store *, const char *session_id,
     const char *state, const char *result_json);	/* inside a write */
+
+/* session-prune.c: [sessions] retention. */
+#define PRUNE_BATCH		128	/* rows of each kind per write */
+#define PRUNE_VACUUM_PAGES	256	/* free pages returned per write */
+#define PRUNE_EVENT_WINDOW	4	/* events examined per write: limit * 4 */
+struct prune_batch {
+	int64_t		 cutoff;	/* Unix µs: ended or arrived before */
+	int		 limit;
+	int64_t		 vacuum_pages;	/* 0: keep free pages */
+	int64_t		 events_at, events_seq;	/* examined up to; 0 0 first */
+	int64_t		 sessions, events, deliveries, pages;	/* deleted */
+	int		 more_events, more_pages;
+};
+int session_prune_write(struct store *, void *prune_batch, char **cause);
+int session_prune_more(const struct prune_batch *);
+void session_prune_start(void);
+void session_prune_stop(void);
+json_t *session_prune_json(void);	/* for Status */
 
 /* store-values.c: the per-project value store (reference 1.11). */
 json_t *values_get(struct store *, const char *project_id, const char *key);

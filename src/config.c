@@ -83,6 +83,9 @@ static const struct config_option config_options[] = {
 	/* Empty: data_dir/secrets.key (secrets_key_file_path()). */
 	{ "secrets", "key_file", CONFIG_PATH, "", OFF(secrets_key_file),
 	  NULL, 0, 4000, 0 },
+	/* 0 or off: finished sessions are kept forever (session-prune.c). */
+	{ "sessions", "retention", CONFIG_DURATION_OFF, "30d",
+	  OFF(sessions_retention_ms), NULL, 0, 3650ULL * 86400 * 1000, 0 },
 };
 #undef OFF
 
@@ -259,6 +262,14 @@ config_set(struct config *cf, const struct config_option *o,
 			goto invalid;
 		}
 		goto range;
+	case CONFIG_DURATION_OFF:
+		if (strcmp(value, "off") == 0)
+			goto range;	/* n = 0 */
+		if (parse_duration_ms(value, &n) != 0) {
+			what = "a duration such as 12h, 30d or 1d12h, or off";
+			goto invalid;
+		}
+		goto range;
 	case CONFIG_DURATION:
 		if (parse_duration_ms(value, &n) != 0) {
 			what = "a duration such as 250ms, 10s, 5m or 1h";
@@ -286,7 +297,8 @@ range:
 		if (o->type == CONFIG_SIZE) {
 			format_size_bytes(o->min, lo, sizeof lo);
 			format_size_bytes(o->max, hi, sizeof hi);
-		} else if (o->type == CONFIG_DURATION) {
+		} else if (o->type == CONFIG_DURATION ||
+		    o->type == CONFIG_DURATION_OFF) {
 			format_duration_ms(o->min, lo, sizeof lo);
 			format_duration_ms(o->max, hi, sizeof hi);
 		} else {
@@ -343,6 +355,10 @@ config_value_string(const struct config *cf, const struct config_option *o)
 	case CONFIG_SIZE:
 		format_size_bytes(*(const uint64_t *)field, buf, sizeof buf);
 		return xstrdup(buf);
+	case CONFIG_DURATION_OFF:
+		if (*(const uint64_t *)field == 0)
+			return xstrdup("off");
+		/* FALLTHROUGH */
 	case CONFIG_DURATION:
 		format_duration_ms(*(const uint64_t *)field, buf, sizeof buf);
 		return xstrdup(buf);

@@ -37,6 +37,8 @@ static struct {
 	uint64_t		 commits_failed;
 	int			 store_full;
 	uint64_t		 store_full_errors;
+	uint64_t		 pruned_sessions, pruned_events;
+	int64_t			 prune_last_us;
 } m;
 
 void
@@ -100,6 +102,19 @@ metrics_store_full_error(void)
 	m.store_full_errors++;
 }
 
+void
+metrics_pruned(uint64_t sessions, uint64_t events)
+{
+	m.pruned_sessions += sessions;
+	m.pruned_events += events;
+}
+
+void
+metrics_prune_pass(int64_t at_us)
+{
+	m.prune_last_us = at_us;
+}
+
 static void
 render_histogram(struct evbuffer *out, const char *name, const char *help,
     const double *bounds, const uint64_t *counts, size_t n, uint64_t total,
@@ -157,6 +172,22 @@ metrics_render(struct evbuffer *out, uint64_t uptime_s)
 	    "# TYPE autokitteh_store_disk_full_errors_total counter\n"
 	    "autokitteh_store_disk_full_errors_total %llu\n",
 	    m.store_full, (unsigned long long)m.store_full_errors);
+	evbuffer_add_printf(out,
+	    "# HELP autokitteh_sessions_pruned_total Finished sessions deleted "
+	    "by [sessions] retention.\n"
+	    "# TYPE autokitteh_sessions_pruned_total counter\n"
+	    "autokitteh_sessions_pruned_total %llu\n"
+	    "# HELP autokitteh_events_pruned_total Events deleted by "
+	    "[sessions] retention.\n"
+	    "# TYPE autokitteh_events_pruned_total counter\n"
+	    "autokitteh_events_pruned_total %llu\n"
+	    "# HELP autokitteh_prune_last_pass_timestamp_seconds When the last "
+	    "retention pass ended (0: none yet).\n"
+	    "# TYPE autokitteh_prune_last_pass_timestamp_seconds gauge\n"
+	    "autokitteh_prune_last_pass_timestamp_seconds %lld\n",
+	    (unsigned long long)m.pruned_sessions,
+	    (unsigned long long)m.pruned_events,
+	    (long long)(m.prune_last_us / 1000000));
 	render_histogram(out, "autokitteh_store_commit_seconds",
 	    "Time from a batch's first write to its COMMIT returning.",
 	    commit_buckets_s, m.commit_bucket, nitems(commit_buckets_s),

@@ -231,6 +231,21 @@ static const char *const migrations[] = {
 	"  wrapped_at INTEGER NOT NULL"		/* last master key rotation */
 	");"
 	"ALTER TABLE vars ADD COLUMN sealed BLOB;",
+
+	/*
+	 * 8: session retention (session-prune.c) finds finished sessions by
+	 * their end, their children by parent, the events no session refers
+	 * to, and old events and deliveries by time. sessions_by_end serves
+	 * the counts by state too.
+	 */
+	"CREATE INDEX sessions_by_end ON sessions(state, updated_at);"
+	"DROP INDEX sessions_by_state;"
+	"CREATE INDEX sessions_by_parent ON sessions(parent_session_id) "
+	"WHERE parent_session_id IS NOT NULL;"
+	"CREATE INDEX sessions_by_event ON sessions(event_id);"
+	"CREATE INDEX events_by_time ON events(created_at);"
+	"CREATE INDEX github_deliveries_by_time ON "
+	"github_deliveries(received_at);",
 };
 
 int

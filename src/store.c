@@ -115,6 +115,23 @@ store_check_not_newer(sqlite3 *db, const char *path, char **cause)
 	return 0;
 }
 
+/* An empty database: no schema version, no table yet. */
+static int
+store_fresh(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int version, fresh = 0;
+
+	if (store_schema_version(db, &version) != 0 || version != 0)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1,
+	    &st, NULL) != SQLITE_OK)
+		return 0;
+	fresh = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
+	sqlite3_finalize(st);
+	return fresh;
+}
+
 struct store *
 store_open(const char *path, int synchronous, struct event_base *base,
     char **cause)
@@ -135,6 +152,17 @@ store_open(const char *path, int synchronous, struct event_base *base,
 	sqlite3_busy_timeout(db, 5000);
 	/* Refuse a newer schema before changing anything (WAL persists). */
 	if (store_check_not_newer(db, path, cause) != 0) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	/*
+	 * A new store frees the pages of pruned sessions back to the file
+	 * system on request (session-prune.c). auto_vacuum can only be set
+	 * before the first table; an older store keeps its free pages for
+	 * reuse (a VACUUM converts it, offline: see autokitteh.conf(5)).
+	 */
+	if (store_fresh(db) &&
+	    store_exec(db, "PRAGMA auto_vacuum = INCREMENTAL", cause) != 0) {
 		sqlite3_close(db);
 		return NULL;
 	}

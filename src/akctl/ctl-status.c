@@ -19,10 +19,11 @@ const struct ctl_command ctl_status_command = {
 	    "Show the daemon's version, process ID, uptime and readiness; its\n"
 	    "store (path, size, WAL size, schema version, synchronous mode);\n"
 	    "its listeners; and counts of projects, of deployments and\n"
-	    "sessions by state, and of workers; and the session sandbox: its\n"
-	    "mode ([workers] sandbox), whether sessions have the network, and\n"
-	    "each mechanism as enforced, missing (with why, and what that\n"
-	    "means) or off (by configuration).\n"
+	    "sessions by state, and of workers; session retention (what was\n"
+	    "pruned since start and when the last pass ran); and the session\n"
+	    "sandbox: its mode ([workers] sandbox), whether sessions have the\n"
+	    "network, and each mechanism as enforced, missing (with why, and\n"
+	    "what that means) or off (by configuration).\n"
 	    "\n"
 	    "Exit status: 0 when the daemon is ready, 1 when it is running but\n"
 	    "not ready (starting or stopping), 2 when it cannot be reached; so\n"
@@ -118,6 +119,33 @@ ctl_status_counts(json_t *status, const char *label)
 	ctl_print_label(label, "%s", off > 0 ? line : "none");
 }
 
+/*
+ * "retention  30d, 1234 sessions and 1300 events pruned since start, last
+ * pass 2026-11-27T03:00:00.000000Z (12 sessions)".
+ */
+static void
+ctl_status_retention(json_t *status)
+{
+	json_t *r = json_object_get(status, "retention");
+	const char *retention, *last, *error;
+
+	if (!json_is_object(r))
+		return;
+	retention = json_string_value(json_object_get(r, "retention")) ?: "?";
+	if (strcmp(retention, "off") == 0) {
+		ctl_print_label("retention", "off (finished sessions are kept)");
+		return;
+	}
+	last = json_string_value(json_object_get(r, "last_pass_at"));
+	error = json_string_value(json_object_get(r, "last_error"));
+	ctl_print_label("retention", "%s, %" JSON_INTEGER_FORMAT " sessions and "
+	    "%" JSON_INTEGER_FORMAT " events pruned since start, last pass "
+	    "%s%s%s%s", retention, ctl_integer(r, "pruned_sessions"),
+	    ctl_integer(r, "pruned_events"), last != NULL ? last :
+	    "not yet", error != NULL ? " (failing: " : "", error != NULL ?
+	    error : "", error != NULL ? ")" : "");
+}
+
 /* "sandbox  best-effort, network on", then a line per mechanism. */
 static void
 ctl_status_sandbox(json_t *status)
@@ -166,6 +194,7 @@ ctl_status_exec(struct ctl_context *ctx, int argc, char **argv)
 		ctl_status_counts(status, "deployments");
 		ctl_status_counts(status, "sessions");
 		ctl_status_counts(status, "workers");
+		ctl_status_retention(status);
 		ctl_status_sandbox(status);
 	}
 	json_decref(status);

@@ -45,7 +45,7 @@ json=$OUT
 if command -v jq >/dev/null 2>&1; then
 	printf '%s' "$json" | jq -e . >/dev/null || fail "status -j is not JSON: $json"
 	keys=$(printf '%s' "$json" | jq -r 'keys_unsorted | join(" ")')
-	assert_eq "version pid uptime_seconds ready store listeners projects deployments sessions workers sandbox" \
+	assert_eq "version pid uptime_seconds ready store listeners projects deployments sessions workers sandbox retention" \
 	    "$keys" "status -j has exactly the documented keys, in order"
 	assert_eq "$DAEMON_PID" "$(printf '%s' "$json" | jq -r .pid)" "status -j pid"
 	assert_eq "true" "$(printf '%s' "$json" | jq -r .ready)" "status -j ready"
@@ -61,6 +61,8 @@ if command -v jq >/dev/null 2>&1; then
 	    "status -j sandbox: every mechanism, in order"
 	assert_eq 0 "$(printf '%s' "$json" | jq '[.sandbox.mechanisms[] | select(.state | IN("enforced", "missing", "off") | not)] | length')" \
 	    "status -j sandbox: each is enforced, missing or off"
+	assert_eq "30d 0" "$(printf '%s' "$json" | jq -r '"\(.retention.retention) \(.retention.pruned_sessions)"')" \
+	    "status -j retention: the default 30d, nothing pruned yet"
 elif [ -x /usr/bin/python3 ]; then
 	printf '%s' "$json" | /usr/bin/python3 -c 'import json,sys; json.load(sys.stdin)' ||
 	    fail "status -j is not JSON: $json"
@@ -70,7 +72,7 @@ assert_contains "$json" '"ready": true' "status -j: \"ready\": true"
 assert_match "$json" '"uptime_seconds": [0-9]+' "status -j: uptime_seconds is a number"
 assert_contains "$json" "\"pid\": $DAEMON_PID," "status -j: pid"
 for k in version pid uptime_seconds ready store listeners projects \
-    deployments sessions workers sandbox; do
+    deployments sessions workers sandbox retention; do
 	case $json in
 	*"\"$k\":"*) ;;
 	*) fail "status -j lacks the key \"$k\": $json" ;;

@@ -108,6 +108,8 @@ START_TEST(defaults)
 	assert_value(&cf, "workers", "pids_max", "256");
 	assert_value(&cf, "webhooks", "max_body_size", "512KiB");
 	assert_value(&cf, "webhooks", "sync_timeout", "30s");
+	assert_value(&cf, "sessions", "retention", "30d");
+	ck_assert_uint_eq(cf.sessions_retention_ms, 30ULL * 86400 * 1000);
 	ck_assert_ptr_null(cf.file);
 	ck_assert_int_eq(cf.synchronous, STORE_SYNC_FULL);
 	ck_assert_uint_eq(cf.max_body_size, 8ULL << 20);
@@ -133,7 +135,7 @@ START_TEST(option_table)
 		n++;
 	}
 	ck_assert_uint_eq(n, config_option_count());
-	ck_assert_uint_eq(n, 26);
+	ck_assert_uint_eq(n, 27);
 	ck_assert_ptr_null(config_option_at(n));
 	ck_assert_ptr_null(config_option_at((size_t)-1));
 }
@@ -478,6 +480,76 @@ START_TEST(secrets_key_file_option)
 }
 END_TEST
 
+/* [sessions] retention: a duration (days allowed), 0 or off = forever. */
+START_TEST(sessions_retention_option)
+{
+	static const struct {
+		const char	*value;
+		uint64_t	 ms;
+		const char	*shown;
+	} cases[] = {
+		{ "7d", 7ULL * 86400000, "7d" },
+		{ "1d12h", 36ULL * 3600000, "1d12h" },
+		{ "48h", 2ULL * 86400000, "2d" },
+		{ "90m", 90ULL * 60000, "1h30m" },
+		{ "2s", 2000, "2s" },
+		{ "off", 0, "off" },
+		{ "0", 0, "off" },
+		{ "\"off\"", 0, "off" },
+		{ "3650d", 3650ULL * 86400000, "3650d" },
+	};
+	static const struct {
+		const char	*value;
+		const char	*want;
+	} bad[] = {
+		{ "forever", "test.conf:2: invalid value \"forever\" for "
+		  "sessions.retention: expected a duration such as 12h, 30d or "
+		  "1d12h, or off" },
+		{ "30", "test.conf:2: invalid value \"30\" for "
+		  "sessions.retention: expected a duration such as 12h, 30d or "
+		  "1d12h, or off" },
+		{ "30 days", "test.conf:2: invalid value \"30 days\" for "
+		  "sessions.retention: expected a duration such as 12h, 30d or "
+		  "1d12h, or off" },
+		{ "-1d", "test.conf:2: invalid value \"-1d\" for "
+		  "sessions.retention: expected a duration such as 12h, 30d or "
+		  "1d12h, or off" },
+		{ "1w", "test.conf:2: invalid value \"1w\" for "
+		  "sessions.retention: expected a duration such as 12h, 30d or "
+		  "1d12h, or off" },
+		{ "OFF", "test.conf:2: invalid value \"OFF\" for "
+		  "sessions.retention: expected a duration such as 12h, 30d or "
+		  "1d12h, or off" },
+		{ "", "test.conf:2: invalid value \"\" for sessions.retention: "
+		  "expected a duration such as 12h, 30d or 1d12h, or off" },
+		{ "3651d", "test.conf:2: sessions.retention = 3651d is out of "
+		  "range: it must be between 0 and 3650d" },
+	};
+
+	for (size_t i = 0; i < nitems(cases); i++) {
+		struct config cf;
+		char *cause = NULL, *text;
+
+		config_init(&cf);
+		xasprintf(&text, "[sessions]\nretention = %s\n",
+		    cases[i].value);
+		ck_assert_msg(config_parse(&cf, "test.conf", text, strlen(text),
+		    &cause) == 0, "%s: %s", cases[i].value, cause);
+		ck_assert_uint_eq(cf.sessions_retention_ms, cases[i].ms);
+		assert_value(&cf, "sessions", "retention", cases[i].shown);
+		free(text);
+		config_free(&cf);
+	}
+	for (size_t i = 0; i < nitems(bad); i++) {
+		char *text;
+
+		xasprintf(&text, "[sessions]\nretention = %s\n", bad[i].value);
+		assert_error(text, bad[i].want);
+		free(text);
+	}
+}
+END_TEST
+
 START_TEST(path_length)
 {
 	char text[512], path[200];
@@ -722,6 +794,7 @@ config_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, option_table);
+	tcase_add_test(tc, sessions_retention_option);
 	tcase_add_test(tc, full_file);
 	tcase_add_test(tc, not_nul_terminated);
 	tcase_add_test(tc, empty_and_comments);

@@ -7,7 +7,9 @@
  * Group commit: nothing is acknowledged before COMMIT, one failing write
  * rolls back alone, a failed COMMIT fails the whole batch, and what other
  * connections see changes only at COMMIT. A second sqlite3 connection to
- * the same file plays the operator's `sqlite3` shell.
+ * the same file plays the operator's `sqlite3` shell. Retention: a prune
+ * write deletes only final sessions ended before the cutoff, with their
+ * rows, in batches, and gives the pages back.
  */
 #include "autokittehd.h"
 #include "unit-sqlite.h"
@@ -15,6 +17,7 @@
 #include <check.h>
 
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -104,6 +107,8 @@ START_TEST(fresh_schema)
 	/* The pragmas store_open promises. */
 	ck_assert_int_eq(count_rows(store_db(s), "PRAGMA foreign_keys"), 1);
 	ck_assert_int_eq(count_rows(store_db(s), "PRAGMA synchronous"), 2);
+	/* A new store can give pruned pages back (session-prune.c). */
+	ck_assert_int_eq(count_rows(store_db(s), "PRAGMA auto_vacuum"), 2);
 
 	ck_assert_int_eq(store_stats(s, &stats), 0);
 	ck_assert_uint_gt(stats.size_bytes, 0);
@@ -884,6 +889,376 @@ START_TEST(close_loses_write_from_done)
 }
 END_TEST
 
+
+/* ---- retention (session-prune.c) ---- */
+
+struct prune_run {
+	int	calls, ok;
+};
+
+static void
+prune_run_done(int ok, const char *cause, void *arg)
+{
+	struct prune_run *r = arg;
+
+	r->calls++;
+	r->ok = ok;
+	ck_assert_msg(ok, "a prune write failed: %s", cause);
+}
+
+/* One prune write of the pass b through group commit, committed now. */
+static void
+prune_write(struct store *s, struct prune_batch *b)
+{
+	struct prune_run r = { 0, 0 };
+	char *cause = NULL;
+
+	ck_assert_msg(store_write(s, session_prune_write, b, prune_run_done,
+	    &r, &cause) == 0, "store_write: %s", cause);
+	store_flush(s);
+	ck_assert_int_eq(r.calls, 1);
+}
+
+/* A pass of one write (from the first event on). */
+static struct prune_batch
+prune_once(struct store *s, int64_t cutoff, int limit, int64_t vacuum_pages)
+{
+	struct prune_batch b = { .cutoff = cutoff, .limit = limit,
+	    .vacuum_pages = vacuum_pages };
+
+	prune_write(s, &b);
+	return b;
+}
+
+static void
+exec_fmt(sqlite3 *db, const char *fmt, ...)
+{
+	va_list ap;
+	char *sql;
+
+	va_start(ap, fmt);
+	sql = sqlite3_vmprintf(fmt, ap);
+	va_end(ap);
+	exec_ok(db, sql);
+	sqlite3_free(sql);
+}
+
+/*
+ * A session with the rows that refer to it: two log lines, a call, a
+ * subscription to trg_hook (with cursor), a signal; its event evt_<id>
+ * at event_at unless event_at < 0.
+ */
+static void
+add_session(sqlite3 *db, const char *id, const char *state, int64_t ended,
+    const char *parent, int64_t cursor, int64_t event_at)
+{
+	if (event_at >= 0)
+		exec_fmt(db, "INSERT INTO events (event_id, destination_id, "
+		    "project_id, event_type, data, created_at) VALUES "
+		    "('evt_%s', 'trg_hook', 'prj_1', 'post', '{}', %lld)", id,
+		    (long long)event_at);
+	exec_fmt(db, "INSERT INTO sessions (session_id, project_id, state, "
+	    "created_at, updated_at, parent_session_id, event_id) VALUES "
+	    "('%s', 'prj_1', '%s', 1, %lld, %Q, %Q)", id, state,
+	    (long long)ended, parent, event_at >= 0 ? "" : NULL);
+	if (event_at >= 0)
+		exec_fmt(db, "UPDATE sessions SET event_id = 'evt_%s' WHERE "
+		    "session_id = '%s'", id, id);
+	exec_fmt(db, "INSERT INTO session_logs VALUES ('%s', 1, 1, 'STATE', "
+	    "'{}'), ('%s', 2, 2, 'PRINT', '{\"text\":\"hi\"}');"
+	    "INSERT INTO session_calls (session_id, seq, name, kind, state) "
+	    "VALUES ('%s', 1, 'sleep', 'syscall', 'completed');"
+	    "INSERT INTO subscriptions (subscription_id, session_id, "
+	    "destination_id, source, cursor, created_at) VALUES ('sub_%s', "
+	    "'%s', 'trg_hook', 'hook', %lld, 1);"
+	    "INSERT INTO signals (session_id, name, created_at) VALUES ('%s', "
+	    "'go', 1)", id, id, id, id, id, (long long)cursor, id);
+}
+
+static int64_t
+rows_of(sqlite3 *db, const char *id)
+{
+	char *sql = sqlite3_mprintf("SELECT (SELECT count(*) FROM sessions "
+	    "WHERE session_id = '%q') + (SELECT count(*) FROM session_logs "
+	    "WHERE session_id = '%q') + (SELECT count(*) FROM session_calls "
+	    "WHERE session_id = '%q') + (SELECT count(*) FROM subscriptions "
+	    "WHERE session_id = '%q') + (SELECT count(*) FROM signals WHERE "
+	    "session_id = '%q')", id, id, id, id, id);
+	int64_t n = count_rows(db, sql);
+
+	sqlite3_free(sql);
+	return n;
+}
+
+static int
+event_exists(sqlite3 *db, const char *event_id)
+{
+	char *sql = sqlite3_mprintf("SELECT count(*) FROM events WHERE "
+	    "event_id = '%q'", event_id);
+	int64_t n = count_rows(db, sql);
+
+	sqlite3_free(sql);
+	return n == 1;
+}
+
+/*
+ * Final sessions that ended before the cutoff go with every row that
+ * refers to them; live and recent ones, a finished parent of a running
+ * child, the events live sessions need, and recent rows stay.
+ */
+START_TEST(prune_final_old_only)
+{
+	struct event_base *base = event_base_new();
+	struct store *s = open_store_at(db_path, base);
+	sqlite3 *db = store_db(s);
+	const int64_t old = 1000, cutoff = 5000, recent = 9000;
+	struct prune_batch b;
+
+	exec_ok(db, "INSERT INTO projects VALUES ('prj_1', 'p', 1)");
+	add_session(db, "ses_done", "completed", old, NULL, 0, old);
+	add_session(db, "ses_failed", "error", old, NULL, 0, old);
+	add_session(db, "ses_stopped", "stopped", old, NULL, 0, -1);
+	add_session(db, "ses_recent", "completed", recent, NULL, 0, old);
+	add_session(db, "ses_running", "running", old, NULL, 1000000, old);
+	add_session(db, "ses_created", "created", old, NULL, 1000000, -1);
+	add_session(db, "ses_parent", "completed", old, NULL, 0, -1);
+	add_session(db, "ses_child", "running", old, "ses_parent", 1000000,
+	    -1);
+	/* Its subscription has not read past seq 0: this one it needs. */
+	add_session(db, "ses_waiting", "running", recent, NULL, 0, -1);
+	exec_ok(db, "INSERT INTO events (event_id, destination_id, event_type, "
+	    "data, created_at) VALUES ('evt_unread', 'trg_hook', 'post', '{}', "
+	    "1000), ('evt_orphan', 'trg_other', 'post', '{}', 1000), "
+	    "('evt_new', 'trg_other', 'post', '{}', 9000);"
+	    "INSERT INTO github_deliveries VALUES ('d-old', 1000), "
+	    "('d-new', 9000)");
+
+	b = prune_once(s, cutoff, 100, 0);
+	ck_assert_int_eq(b.sessions, 3);
+	ck_assert_int_eq(b.events, 1);	/* the orphan: no one reads it */
+	ck_assert_int_eq(b.deliveries, 1);
+	ck_assert(!session_prune_more(&b));
+
+	ck_assert_int_eq(rows_of(db, "ses_done"), 0);
+	ck_assert_int_eq(rows_of(db, "ses_failed"), 0);
+	ck_assert_int_eq(rows_of(db, "ses_stopped"), 0);
+	ck_assert(!event_exists(db, "evt_orphan"));
+	/* ses_waiting has yet to read the old events of trg_hook. */
+	ck_assert(event_exists(db, "evt_ses_done"));
+	ck_assert(event_exists(db, "evt_ses_failed"));
+	/* Each kept session has its 6 rows: itself, 2 logs, call, sub, signal. */
+	ck_assert_int_eq(rows_of(db, "ses_recent"), 6);
+	ck_assert_int_eq(rows_of(db, "ses_running"), 6);
+	ck_assert_int_eq(rows_of(db, "ses_created"), 6);
+	ck_assert_int_eq(rows_of(db, "ses_parent"), 6);
+	ck_assert_int_eq(rows_of(db, "ses_child"), 6);
+	ck_assert_int_eq(rows_of(db, "ses_waiting"), 6);
+	ck_assert(event_exists(db, "evt_ses_recent"));	/* its session stays */
+	ck_assert(event_exists(db, "evt_ses_running"));
+	ck_assert(event_exists(db, "evt_unread"));	/* ses_waiting's */
+	ck_assert(event_exists(db, "evt_new"));
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM "
+	    "github_deliveries WHERE delivery_id = 'd-new'"), 1);
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+
+	/* Nothing more at the same cutoff. */
+	b = prune_once(s, cutoff, 100, 0);
+	ck_assert_int_eq(b.sessions + b.events + b.deliveries, 0);
+
+	/*
+	 * The child ends: it and its parent go. The waiter has read its
+	 * queue: the old events no session refers to go.
+	 */
+	exec_ok(db, "UPDATE sessions SET state = 'completed' WHERE "
+	    "session_id = 'ses_child';"
+	    "UPDATE subscriptions SET cursor = (SELECT max(seq) FROM events) "
+	    "WHERE session_id = 'ses_waiting'");
+	b = prune_once(s, cutoff, 100, 0);
+	ck_assert_int_eq(b.sessions, 2);
+	ck_assert_int_eq(b.events, 3);
+	ck_assert(!event_exists(db, "evt_ses_done"));
+	ck_assert(!event_exists(db, "evt_ses_failed"));
+	ck_assert(event_exists(db, "evt_ses_running"));
+	ck_assert_int_eq(rows_of(db, "ses_parent"), 0);
+	ck_assert_int_eq(rows_of(db, "ses_child"), 0);
+	ck_assert(!event_exists(db, "evt_unread"));
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM sessions"), 4);
+	store_close(s);
+	event_base_free(base);
+}
+END_TEST
+
+/* More sessions than a batch: several writes, each at most the limit. */
+START_TEST(prune_batches)
+{
+	struct event_base *base = event_base_new();
+	struct store *s = open_store_at(db_path, base);
+	sqlite3 *db = store_db(s);
+	struct prune_batch b;
+	int64_t total = 0, writes = 0, pages_before, pages_after, free_after;
+
+	exec_ok(db, "INSERT INTO projects VALUES ('prj_1', 'p', 1)");
+	exec_ok(db, "BEGIN");
+	for (int i = 0; i < 600; i++) {
+		char id[32];
+
+		snprintf(id, sizeof id, "ses_%03d", i);
+		add_session(db, id, i % 3 == 0 ? "completed" : i % 3 == 1 ?
+		    "error" : "stopped", 1000 + i, NULL, 0, 1000 + i);
+		exec_fmt(db, "UPDATE session_logs SET data = '%s' WHERE "
+		    "session_id = '%s'", "{\"text\":\"" "0123456789abcdef"
+		    "0123456789abcdef0123456789abcdef0123456789abcdef\"}", id);
+	}
+	add_session(db, "ses_live", "running", 1000, NULL, 1000000, -1);
+	exec_ok(db, "COMMIT");
+	ck_assert_int_eq(count_rows(db, "PRAGMA auto_vacuum"), 2);
+	pages_before = count_rows(db, "PRAGMA page_count");
+
+	b = (struct prune_batch){ .cutoff = 100000, .limit = 256,
+	    .vacuum_pages = PRUNE_VACUUM_PAGES };
+	do {
+		prune_write(s, &b);
+		ck_assert_int_le(b.sessions, 256);
+		/* Events once the sessions are gone, and theirs with them. */
+		ck_assert_int_eq(b.events, b.sessions == 256 ? 0 : 600);
+		total += b.sessions;
+		writes++;
+		ck_assert_int_lt(writes, 10);
+	} while (session_prune_more(&b));
+	ck_assert_int_eq(total, 600);
+	ck_assert_int_eq(writes, 3);	/* 256 + 256 + 88 and the events */
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM sessions"), 1);
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM session_logs"),
+	    2);
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM events"), 0);
+	ck_assert_int_eq(rows_of(db, "ses_live"), 6);
+	/* The last write gave the free pages back but an eighth of the rest. */
+	pages_after = count_rows(db, "PRAGMA page_count");
+	free_after = count_rows(db, "PRAGMA freelist_count");
+	ck_assert_int_lt(pages_after, pages_before / 2);
+	ck_assert_int_le(free_after, (pages_after - free_after) / 8 + 1);
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	store_close(s);
+	event_base_free(base);
+}
+END_TEST
+
+
+
+/*
+ * Events are examined a window at a time: old events that a live
+ * subscriber still needs are passed over once per pass, not by every
+ * write, and every deletable one goes.
+ */
+START_TEST(prune_events_window)
+{
+	struct event_base *base = event_base_new();
+	struct store *s = open_store_at(db_path, base);
+	sqlite3 *db = store_db(s);
+	struct prune_batch b = { .cutoff = 100000, .limit = 4 };
+	int64_t deleted = 0, writes = 0;
+
+	exec_ok(db, "INSERT INTO projects VALUES ('prj_1', 'p', 1)");
+	/* A live session subscribed to trg_hook before any event. */
+	add_session(db, "ses_reader", "running", 1000, NULL, 0, -1);
+	exec_ok(db, "BEGIN");
+	for (int i = 0; i < 100; i++)
+		exec_fmt(db, "INSERT INTO events (event_id, destination_id, "
+		    "event_type, data, created_at) VALUES ('evt_%03d', '%s', "
+		    "'post', '{}', %d)", i, i < 50 ? "trg_hook" : "trg_other",
+		    1000 + i);
+	exec_ok(db, "INSERT INTO events (event_id, destination_id, event_type, "
+	    "data, created_at) VALUES ('evt_new', 'trg_other', 'post', '{}', "
+	    "200000); COMMIT");
+
+	do {
+		prune_write(s, &b);
+		ck_assert_int_le(b.events, 4 * PRUNE_EVENT_WINDOW);
+		deleted += b.events;
+		writes++;
+		ck_assert_int_lt(writes, 20);
+	} while (session_prune_more(&b));
+	/* 101 old events, 16 examined per write, the last window short. */
+	ck_assert_int_eq(writes, 7);
+	ck_assert_int_eq(deleted, 50);
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM events WHERE "
+	    "destination_id = 'trg_hook'"), 50);
+	ck_assert(event_exists(db, "evt_new"));
+
+	/* A new pass, once the reader has read them all: they go. */
+	exec_ok(db, "UPDATE subscriptions SET cursor = (SELECT max(seq) FROM "
+	    "events)");
+	b = (struct prune_batch){ .cutoff = 100000, .limit = 4 };
+	deleted = 0;
+	do {
+		prune_write(s, &b);
+		deleted += b.events;
+	} while (session_prune_more(&b));
+	ck_assert_int_eq(deleted, 50);
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM events"), 1);
+	store_close(s);
+	event_base_free(base);
+}
+END_TEST
+
+/*
+ * A store from before schema 8 (no auto_vacuum, the old index): it
+ * migrates, prunes the same, and keeps the freed pages for reuse.
+ */
+START_TEST(prune_old_store)
+{
+	struct event_base *base = event_base_new();
+	struct store *s = open_store_at(db_path, base);
+	sqlite3 *db = store_db(s);
+	struct prune_batch b;
+	int64_t pages, total = 0;
+
+	/* Make it what schema 7 left, without auto_vacuum. */
+	exec_ok(db, "DROP INDEX sessions_by_end; DROP INDEX sessions_by_parent;"
+	    "DROP INDEX sessions_by_event; DROP INDEX events_by_time;"
+	    "DROP INDEX github_deliveries_by_time;"
+	    "CREATE INDEX sessions_by_state ON sessions(state);"
+	    "PRAGMA user_version = 7; PRAGMA auto_vacuum = NONE; VACUUM");
+	store_close(s);
+	s = open_store_at(db_path, base);
+	db = store_db(s);
+	ck_assert_int_eq(count_rows(db, "PRAGMA user_version"),
+	    store_latest_schema());
+	ck_assert_int_eq(count_rows(db, "PRAGMA auto_vacuum"), 0);
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM sqlite_master "
+	    "WHERE name IN ('sessions_by_end', 'sessions_by_parent', "
+	    "'sessions_by_event', 'events_by_time', "
+	    "'github_deliveries_by_time')"), 5);
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM sqlite_master "
+	    "WHERE name = 'sessions_by_state'"), 0);
+
+	exec_ok(db, "INSERT INTO projects VALUES ('prj_1', 'p', 1); BEGIN");
+	for (int i = 0; i < 300; i++) {
+		char id[32];
+
+		snprintf(id, sizeof id, "ses_%03d", i);
+		add_session(db, id, "completed", 1000, NULL, 0, 1000);
+	}
+	exec_ok(db, "COMMIT");
+	pages = count_rows(db, "PRAGMA page_count");
+	b = (struct prune_batch){ .cutoff = 5000, .limit = 256,
+	    .vacuum_pages = PRUNE_VACUUM_PAGES };
+	do {
+		prune_write(s, &b);
+		total += b.sessions;
+		ck_assert_int_eq(b.pages, 0);
+	} while (session_prune_more(&b));
+	ck_assert_int_eq(total, 300);
+	ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM session_logs"),
+	    0);
+	/* The file keeps its pages; they are free for what comes next. */
+	ck_assert_int_eq(count_rows(db, "PRAGMA page_count"), pages);
+	ck_assert_int_gt(count_rows(db, "PRAGMA freelist_count"), 0);
+	store_close(s);
+	event_base_free(base);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -914,6 +1289,15 @@ store_suite(void)
 	tcase_add_test(tc, flush_commits_now);
 	tcase_add_test(tc, write_store_busy);
 	tcase_add_test(tc, write_disk_full);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("retention");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+	tcase_add_test(tc, prune_final_old_only);
+	tcase_add_test(tc, prune_batches);
+	tcase_add_test(tc, prune_old_store);
+	tcase_add_test(tc, prune_events_window);
 	suite_add_tcase(s, tc);
 
 	/* Tests that expose bugs in the code under test: see each comment. */
