@@ -58,6 +58,11 @@
  * with a plain EPERM instead: making a process (clone without
  * CLONE_THREAD, vfork), and clone3.
  *
+ * The rules name the worker's pid (kill, tgkill and the self-only calls),
+ * which in a PID namespace is 1 for every worker: so the zygote compiles
+ * that filter once (sandbox_seccomp_zygote) and each such worker only loads
+ * the program; a worker outside a PID namespace compiles its own.
+ *
  * Foreign ABIs are killed: seccomp_init sets up the native arch only, and
  * SCMP_FLTATR_ACT_BADARCH kills a process that makes an i386 (int 0x80)
  * system call; on x86_64 libseccomp also sends x32 numbers
@@ -80,7 +85,12 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "sandbox.h"
 
@@ -105,6 +115,13 @@
 
 #define SECCOMP_LOG_MAX		32
 #define SECCOMP_NAMES		512	/* syscall numbers we name in logs */
+
+/* A denied call traps to our handler, which logs it, where we can. */
+#if SECCOMP_TRAP
+#define SECCOMP_DENY		SCMP_ACT_TRAP
+#else
+#define SECCOMP_DENY		SCMP_ACT_ERRNO(EPERM)
+#endif
 
 #define LOW32			0xffffffffULL
 
@@ -194,6 +211,10 @@ static const uint64_t seccomp_prctls[] = {
 /* The SIGSYS handler's state: set up before the filter is loaded. */
 static char		*seccomp_names[SECCOMP_NAMES];
 static pid_t		 seccomp_pid;	/* as the controller knows us */
+static int		 seccomp_names_ready;
+/* Compiled in the zygote (sandbox_seccomp_zygote). */
+static struct sock_fprog seccomp_pid1_prog;
+static int		 seccomp_pid1_tried;
 
 #if SECCOMP_TRAP
 /* ---- the SIGSYS handler: async-signal-safe, no stdio, no malloc ---- */
@@ -333,10 +354,10 @@ seccomp_add(scmp_filter_ctx ctx, uint32_t action, const char *name,
 	((struct scmp_arg_cmp){ (arg), SCMP_CMP_MASKED_EQ, LOW32, (value) })
 
 static int
-seccomp_rules(scmp_filter_ctx ctx, char **cause)
+seccomp_rules(scmp_filter_ctx ctx, pid_t pid, char **cause)
 {
-	const uint64_t	 self = (uint32_t)getpid();
-	const uint64_t	 group = (uint32_t)-getpid();
+	const uint64_t	 self = (uint32_t)pid;
+	const uint64_t	 group = (uint32_t)-pid;
 	const uint64_t	 clone_checked = CLONE_THREAD | CLONE_NEWNS |
 	    CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
 	    CLONE_NEWPID | CLONE_NEWNET;
@@ -370,7 +391,7 @@ seccomp_rules(scmp_filter_ctx ctx, char **cause)
 	/* Our group by number; not as pid 1 of a PID namespace, where -1
 	 * would mean every process we can signal. */
 	cmp[0] = CMP_LOW32(0, group);
-	if (getpid() > 1 && seccomp_add(ctx, SCMP_ACT_ALLOW, "kill", 1, cmp,
+	if (pid > 1 && seccomp_add(ctx, SCMP_ACT_ALLOW, "kill", 1, cmp,
 	    cause) != 0)
 		return -1;
 	/*
@@ -450,29 +471,125 @@ seccomp_rules(scmp_filter_ctx ctx, char **cause)
 	return 0;
 }
 
-/*
- * Before any other sandbox step: our pid as the controller knows it (a
- * PID namespace would make it 1 later), and the syscalls' names, which
- * the SIGSYS handler cannot look up.
- */
-void
-sandbox_seccomp_prepare(void)
+/* The syscalls' names, which the SIGSYS handler cannot look up. */
+static void
+seccomp_resolve_names(void)
 {
 	int	 nr;
 
-	seccomp_pid = getpid();
 	for (nr = 0; nr < SECCOMP_NAMES; nr++) {
 		free(seccomp_names[nr]);
 		seccomp_names[nr] = seccomp_syscall_resolve_num_arch(
 		    SCMP_ARCH_NATIVE, nr);
 	}
+	seccomp_names_ready = 1;
+}
+
+/*
+ * Before any other sandbox step: our pid as the controller knows it (a
+ * PID namespace would make it 1 later), and the names if the zygote has
+ * not resolved them for us.
+ */
+void
+sandbox_seccomp_prepare(void)
+{
+	seccomp_pid = getpid();
+	if (!seccomp_names_ready)
+		seccomp_resolve_names();
+}
+
+/* The filter for a worker whose pid is pid, as libseccomp makes it. */
+static scmp_filter_ctx
+seccomp_build(pid_t pid, uint32_t deny, char **cause)
+{
+	scmp_filter_ctx	 ctx;
+	int		 rc;
+
+	if ((ctx = seccomp_init(deny)) == NULL) {
+		xasprintf(cause, "seccomp_init failed");
+		return NULL;
+	}
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+	    SCMP_ACT_KILL_PROCESS);
+	if (rc < 0) {
+		xasprintf(cause, "bad-arch action: %s", strerror(-rc));
+		goto fail;
+	}
+	/* no_new_privs is set by sandbox_process(); don't let libseccomp
+	 * hide its absence. */
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (rc < 0) {
+		xasprintf(cause, "nnp attribute: %s", strerror(-rc));
+		goto fail;
+	}
+	/* A binary search over the syscall numbers rather than a list: each
+	 * call of the session's then costs a few comparisons, not hundreds.
+	 * Older libseccomp lacks it, and the list is as correct. */
+	(void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	if (seccomp_rules(ctx, pid, cause) == -1)
+		goto fail;
+	return ctx;
+
+fail:
+	seccomp_release(ctx);
+	return NULL;
+}
+
+/*
+ * In the zygote, before it forks workers: resolve the names once, and
+ * compile once the filter of a worker that is pid 1 of its own PID
+ * namespace, which is the same for all of them (sandbox-namespace.c).
+ * Compiling costs about 2 ms of CPU; a worker that is pid 1 only loads
+ * the program. Failing here costs nothing but that time: such a worker
+ * compiles its filter itself.
+ */
+void
+sandbox_seccomp_zygote(void)
+{
+	scmp_filter_ctx	 ctx;
+	struct stat	 sb;
+	char		*cause = NULL;
+	void		*prog;
+	int		 fd;
+
+	if (!seccomp_names_ready)
+		seccomp_resolve_names();
+	if (seccomp_pid1_tried)
+		return;
+	seccomp_pid1_tried = 1;
+	if ((ctx = seccomp_build(1, SECCOMP_DENY, &cause)) == NULL) {
+		log_debug("%s: %s", __func__, cause);
+		free(cause);
+		return;
+	}
+	fd = memfd_create("autokitteh-seccomp", MFD_CLOEXEC);
+	if (fd == -1 || seccomp_export_bpf(ctx, fd) != 0 ||
+	    fstat(fd, &sb) == -1 || sb.st_size <= 0 ||
+	    sb.st_size % (off_t)sizeof(struct sock_filter) != 0 ||
+	    sb.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		log_debug("%s: cannot export the filter", __func__);
+		goto out;
+	}
+	prog = xmalloc((size_t)sb.st_size);
+	if (pread(fd, prog, (size_t)sb.st_size, 0) != (ssize_t)sb.st_size) {
+		free(prog);
+		goto out;
+	}
+	seccomp_pid1_prog.filter = prog;
+	seccomp_pid1_prog.len = (unsigned short)(sb.st_size /
+	    (off_t)sizeof(struct sock_filter));
+	log_debug("%s: the filter of pid 1 is %u instructions", __func__,
+	    seccomp_pid1_prog.len);
+out:
+	if (fd != -1)
+		close(fd);
+	seccomp_release(ctx);
 }
 
 int
 sandbox_seccomp(const struct sandbox_params *sp, char **cause)
 {
 	scmp_filter_ctx	 ctx;
-	uint32_t	 deny = SCMP_ACT_ERRNO(EPERM);
 	int		 rc;
 
 	(void)sp;
@@ -490,40 +607,29 @@ sandbox_seccomp(const struct sandbox_params *sp, char **cause)
 		xasprintf(cause, "sigaction SIGSYS: %s", strerror(errno));
 		return -1;
 	}
-	deny = SCMP_ACT_TRAP;
 #endif
-	if ((ctx = seccomp_init(deny)) == NULL) {
-		xasprintf(cause, "seccomp_init failed");
-		return -1;
+	if (getpid() == 1 && seccomp_pid1_prog.filter != NULL) {
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0,
+		    &seccomp_pid1_prog) == -1) {
+			xasprintf(cause, "seccomp: %s (is seccomp enabled in "
+			    "the kernel?)", strerror(errno));
+			return -1;
+		}
+	} else {
+		if ((ctx = seccomp_build(getpid(), SECCOMP_DENY,
+		    cause)) == NULL)
+			return -1;
+		if ((rc = seccomp_load(ctx)) < 0) {
+			xasprintf(cause, "seccomp_load: %s (is seccomp enabled "
+			    "in the kernel?)", strerror(-rc));
+			seccomp_release(ctx);
+			return -1;
+		}
+		seccomp_release(ctx);
 	}
-	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
-	    SCMP_ACT_KILL_PROCESS);
-	if (rc < 0) {
-		xasprintf(cause, "bad-arch action: %s", strerror(-rc));
-		goto fail;
-	}
-	/* no_new_privs is set by sandbox_process(); don't let libseccomp
-	 * hide its absence. */
-	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-	if (rc < 0) {
-		xasprintf(cause, "nnp attribute: %s", strerror(-rc));
-		goto fail;
-	}
-	if (seccomp_rules(ctx, cause) == -1)
-		goto fail;
-	if ((rc = seccomp_load(ctx)) < 0) {
-		xasprintf(cause, "seccomp_load: %s (is seccomp enabled in the "
-		    "kernel?)", strerror(-rc));
-		goto fail;
-	}
-	seccomp_release(ctx);
 	log_debug("%s: allow-list of %zu syscalls (and checked clone, kill, "
 	    "ioctl, prctl, socket), others fail with EPERM%s, foreign ABIs "
 	    "killed", __func__, nitems(seccomp_allowed),
 	    SECCOMP_TRAP ? " and are logged" : "");
 	return 0;
-
-fail:
-	seccomp_release(ctx);
-	return -1;
 }

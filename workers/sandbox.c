@@ -15,9 +15,20 @@
  */
 #include "worker.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "sandbox.h"
+
+static double
+sandbox_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 static const struct {
 	const char	*name;
@@ -41,8 +52,11 @@ int
 sandbox_apply(const struct sandbox_params *sp, char **cause)
 {
 	size_t	 i;
-	char	*why;
+	char	*why, times[512] = "";
+	int	 len = 0;
+	double	 t0, t;
 
+	t0 = t = sandbox_now_ms();
 	sandbox_seccomp_prepare();
 	for (i = 0; i < nitems(sandbox_steps); i++) {
 		why = NULL;
@@ -58,6 +72,14 @@ sandbox_apply(const struct sandbox_params *sp, char **cause)
 			free(why);
 			return -1;
 		}
+		if (len >= 0 && (size_t)len < sizeof times)
+			len += snprintf(times + len, sizeof times - (size_t)len,
+			    " %s %.2f", sandbox_steps[i].name,
+			    sandbox_now_ms() - t);
+		t = sandbox_now_ms();
 	}
+	/* Where a worker's start-up time goes (docs/BENCHMARKS.md). */
+	log_debug("%s: done in %.2f ms:%s", __func__, sandbox_now_ms() - t0,
+	    times);
 	return 0;
 }

@@ -70,5 +70,7 @@ int sandbox_landlock(const struct sandbox_params *, char **cause);
  * controller knows the worker by, for the log lines of denials. */
 void sandbox_seccomp_prepare(void);
 int sandbox_seccomp(const struct sandbox_params *, char **cause);
+/* In the zygote: resolve the names and compile pid 1's filter once. */
+void sandbox_seccomp_zygote(void);
 
 #endif

@@ -102,8 +102,9 @@ worker_child(int fd, const struct sandbox_params *sp)
 		_exit(1);
 	}
 	worker_send_hello(WORKER_IPC_FD, "worker");
-	worker_send_ready(WORKER_IPC_FD);
+	/* READY once warm: a session given to us now waits for nothing. */
 	python_warm();
+	worker_send_ready(WORKER_IPC_FD);
 
 	worker_conn_init(&conn, WORKER_IPC_FD);
 	rc = worker_conn_recv(&conn, &msg, &cause);
@@ -188,6 +189,8 @@ zygote_spawn(struct frame_msg *msg, char **cause)
 	sp.cgroups = cgroups;
 	sp.parent = getpid();
 
+	if (sp.mechanisms & FRAME_SANDBOX_SECCOMP)
+		sandbox_seccomp_zygote();
 	python_before_fork();
 	if ((pid = fork()) == -1) {
 		python_after_fork_parent();
