@@ -30,10 +30,14 @@ count_by_state(struct store *st, const char *table,
 	for (size_t i = 0; i < n; i++) {
 		int64_t count = 0;
 
-		xasprintf(&sql, "SELECT count(*) FROM %s WHERE state = '%s'",
-		    table, states[i]);
-		store_count(st, sql, &count);
-		free(sql);
+		if (strcmp(table, "sessions") == 0)
+			store_count_sessions(st, states[i], &count);
+		else {
+			xasprintf(&sql, "SELECT count(*) FROM %s WHERE state = "
+			    "'%s'", table, states[i]);
+			store_count(st, sql, &count);
+			free(sql);
+		}
 		json_object_set_new(o, states[i], json_integer(count));
 	}
 	return o;

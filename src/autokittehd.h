@@ -146,6 +146,7 @@ sqlite3_stmt *store_prepare(struct store *, const char *sql);
 int store_finalize(sqlite3_stmt *);
 #define sqlite3_finalize(st) store_finalize(st)
 int store_count(struct store *, const char *sql, int64_t *count);
+int store_count_sessions(struct store *, const char *state, int64_t *count);
 
 /* store.c (continued) */
 int store_sync(struct store *, char **cause);	/* committed -> durable */

@@ -50,8 +50,6 @@ ops_session_metrics(struct evbuffer *out)
 	static const char *const states[] = {
 		"created", "running", "completed", "error", "stopped",
 	};
-	sqlite3_stmt *st;
-
 	if (controller == NULL || controller->store == NULL)
 		return;
 	evbuffer_add_printf(out, "# HELP autokitteh_sessions Sessions in the "
@@ -59,14 +57,8 @@ ops_session_metrics(struct evbuffer *out)
 	for (size_t i = 0; i < nitems(states); i++) {
 		int64_t n = 0;
 
-		st = store_prepare(controller->store, "SELECT count(*) FROM "
-		    "sessions WHERE state = ?");
-		if (st == NULL)
+		if (store_count_sessions(controller->store, states[i], &n) != 0)
 			return;
-		sqlite3_bind_text(st, 1, states[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			n = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
 		evbuffer_add_printf(out, "autokitteh_sessions{state=\"%s\"} "
 		    "%lld\n", states[i], (long long)n);
 	}

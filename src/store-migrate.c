@@ -246,6 +246,31 @@ static const char *const migrations[] = {
 	"CREATE INDEX events_by_time ON events(created_at);"
 	"CREATE INDEX github_deliveries_by_time ON "
 	"github_deliveries(received_at);",
+
+	/*
+	 * 9: sessions by state, kept by triggers in the transaction that
+	 * changes them, so that Status and /metrics read five rows instead
+	 * of counting every session ever kept (186 ms with a million).
+	 */
+	"CREATE TABLE session_counts ("
+	"  state TEXT PRIMARY KEY,"
+	"  n INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"INSERT INTO session_counts (state, n) "
+	"  SELECT state, count(*) FROM sessions GROUP BY state;"
+	"CREATE TRIGGER session_counts_insert AFTER INSERT ON sessions BEGIN "
+	"  INSERT OR IGNORE INTO session_counts (state, n) VALUES (NEW.state, 0);"
+	"  UPDATE session_counts SET n = n + 1 WHERE state = NEW.state; "
+	"END;"
+	"CREATE TRIGGER session_counts_delete AFTER DELETE ON sessions BEGIN "
+	"  UPDATE session_counts SET n = n - 1 WHERE state = OLD.state; "
+	"END;"
+	"CREATE TRIGGER session_counts_update AFTER UPDATE OF state ON sessions "
+	"  WHEN OLD.state IS NOT NEW.state BEGIN "
+	"  UPDATE session_counts SET n = n - 1 WHERE state = OLD.state;"
+	"  INSERT OR IGNORE INTO session_counts (state, n) VALUES (NEW.state, 0);"
+	"  UPDATE session_counts SET n = n + 1 WHERE state = NEW.state; "
+	"END;",
 };
 
 int

@@ -386,6 +386,29 @@ store_count(struct store *s, const char *sql, int64_t *count)
 }
 
 /*
+ * Sessions in one state, from the counts the store's triggers keep
+ * (migration 8): a constant cost however many sessions are kept. A state
+ * no session has been in counts 0.
+ */
+int
+store_count_sessions(struct store *s, const char *state, int64_t *count)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT n FROM session_counts "
+	    "WHERE state = ?");
+	int rc;
+
+	*count = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*count = sqlite3_column_int64(st, 0);
+	store_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
  * sqlite3_finalize() for statements from store_prepare(): a cached one is
  * reset for its next user, any other finalized.
  */

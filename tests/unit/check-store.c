@@ -214,6 +214,98 @@ START_TEST(migrate_from_empty)
 }
 END_TEST
 
+/* Session counts by state follow inserts, state changes and deletes. */
+static void
+assert_counts_match(struct store *s)
+{
+	static const char *const states[] = {
+		"created", "running", "completed", "error", "stopped", "none",
+	};
+
+	for (size_t i = 0; i < nitems(states); i++) {
+		char *sql;
+		int64_t kept = -1;
+
+		xasprintf(&sql, "SELECT count(*) FROM sessions WHERE state = "
+		    "'%s'", states[i]);
+		ck_assert_int_eq(store_count_sessions(s, states[i], &kept), 0);
+		ck_assert_msg(kept == count_rows(store_db(s), sql),
+		    "%s: counted %lld", states[i], (long long)kept);
+		free(sql);
+	}
+}
+
+START_TEST(session_counts)
+{
+	struct store *s = open_store_at(db_path, NULL);
+	sqlite3 *db = store_db(s);
+	int64_t n = -1;
+
+	exec_ok(db, "INSERT INTO projects VALUES ('prj_1', 'p', 1)");
+	ck_assert_int_eq(store_count_sessions(s, "created", &n), 0);
+	ck_assert_int_eq(n, 0);
+	for (int i = 0; i < 30; i++) {
+		char *sql;
+
+		xasprintf(&sql, "INSERT INTO sessions (session_id, project_id, "
+		    "state, created_at) VALUES ('ses_%d', 'prj_1', 'created', "
+		    "%d)", i, i);
+		exec_ok(db, sql);
+		free(sql);
+	}
+	assert_counts_match(s);
+	exec_ok(db, "UPDATE sessions SET state = 'running' WHERE created_at "
+	    "< 20");
+	exec_ok(db, "UPDATE sessions SET state = 'completed' WHERE created_at "
+	    "< 12");
+	exec_ok(db, "UPDATE sessions SET state = 'error' WHERE created_at = 12");
+	/* Not a change of state, and a change of another column. */
+	exec_ok(db, "UPDATE sessions SET state = state, attempts = 3");
+	assert_counts_match(s);
+	ck_assert_int_eq(store_count_sessions(s, "completed", &n), 0);
+	ck_assert_int_eq(n, 12);
+	exec_ok(db, "DELETE FROM sessions WHERE created_at < 5 OR "
+	    "created_at = 12");
+	assert_counts_match(s);
+	/* A rolled back change leaves the counts as they were. */
+	exec_ok(db, "BEGIN; UPDATE sessions SET state = 'stopped'; ROLLBACK");
+	assert_counts_match(s);
+	ck_assert_int_eq(store_count_sessions(s, "running", &n), 0);
+	ck_assert_int_eq(n, 7);
+	store_close(s);
+}
+END_TEST
+
+/* A store made before the counts gets them from its rows. */
+START_TEST(session_counts_migrated)
+{
+	struct store *s = open_store_at(db_path, NULL);
+	sqlite3 *db = store_db(s);
+	int64_t n = -1;
+	char *sql;
+
+	/* Back to the schema before it: the counts are the latest migration. */
+	xasprintf(&sql, "DROP TRIGGER session_counts_insert; DROP TRIGGER "
+	    "session_counts_update; DROP TRIGGER session_counts_delete; "
+	    "DROP TABLE session_counts; PRAGMA user_version = %d",
+	    store_latest_schema() - 1);
+	exec_ok(db, sql);
+	free(sql);
+	exec_ok(db, "INSERT INTO projects VALUES ('prj_1', 'p', 1);"
+	    "INSERT INTO sessions (session_id, project_id, state, created_at) "
+	    "VALUES ('ses_1', 'prj_1', 'completed', 1), ('ses_2', 'prj_1', "
+	    "'completed', 2), ('ses_3', 'prj_1', 'running', 3)");
+	store_close(s);
+	s = open_store_at(db_path, NULL);
+	ck_assert_int_eq(count_rows(store_db(s), "PRAGMA user_version"),
+	    store_latest_schema());
+	assert_counts_match(s);
+	ck_assert_int_eq(store_count_sessions(s, "completed", &n), 0);
+	ck_assert_int_eq(n, 2);
+	store_close(s);
+}
+END_TEST
+
 /* A migration that fails leaves the store as it was. */
 START_TEST(migrate_failure_rolls_back)
 {
@@ -1217,6 +1309,9 @@ START_TEST(prune_old_store)
 	exec_ok(db, "DROP INDEX sessions_by_end; DROP INDEX sessions_by_parent;"
 	    "DROP INDEX sessions_by_event; DROP INDEX events_by_time;"
 	    "DROP INDEX github_deliveries_by_time;"
+	    "DROP TRIGGER session_counts_insert; DROP TRIGGER "
+	    "session_counts_update; DROP TRIGGER session_counts_delete; "
+	    "DROP TABLE session_counts;"
 	    "CREATE INDEX sessions_by_state ON sessions(state);"
 	    "PRAGMA user_version = 7; PRAGMA auto_vacuum = NONE; VACUUM");
 	store_close(s);
@@ -1273,6 +1368,8 @@ store_suite(void)
 	tcase_add_test(tc, newer_schema_refused);
 	tcase_add_test(tc, migrate_from_empty);
 	tcase_add_test(tc, migrate_failure_rolls_back);
+	tcase_add_test(tc, session_counts);
+	tcase_add_test(tc, session_counts_migrated);
 	tcase_add_test(tc, not_sqlite_refused);
 	tcase_add_test(tc, unopenable_refused);
 	tcase_add_test(tc, corrupt_refused);
