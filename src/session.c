@@ -535,41 +535,6 @@ session_log_call(struct store *s, const char *id, const char *type,
 	return rc;
 }
 
-static int64_t
-session_call_attempts(struct store *s, const char *id, uint64_t seq)
-{
-	sqlite3_stmt *st = store_prepare(s, "SELECT attempts FROM "
-	    "session_calls WHERE session_id = ? AND seq = ?");
-	int64_t n = 0;
-
-	if (st == NULL)
-		return 0;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)seq);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
-
-/* How long the call's current attempt took, in µs. */
-static int64_t
-session_call_duration(struct store *s, const char *id, uint64_t seq)
-{
-	sqlite3_stmt *st = store_prepare(s, "SELECT completed_at - started_at "
-	    "FROM session_calls WHERE session_id = ? AND seq = ?");
-	int64_t d = 0;
-
-	if (st == NULL)
-		return 0;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)seq);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		d = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return d;
-}
-
 struct call_arg {
 	char		 id[64];
 	uint64_t	 generation;
@@ -590,8 +555,9 @@ session_call_start_write(struct store *s, void *arg, char **cause)
 	    "(session_id, seq, name, kind, state, attempts, args, started_at) "
 	    "VALUES (?1, ?2, ?3, 'activity', 'started', 1, ?4, ?5) ON "
 	    "CONFLICT (session_id, seq) DO UPDATE SET attempts = attempts + 1, "
-	    "state = 'started', name = ?3, args = ?4, started_at = ?5");
-	int64_t attempts;
+	    "state = 'started', name = ?3, args = ?4, started_at = ?5 "
+	    "RETURNING attempts");
+	int64_t attempts = 0;
 	int rc;
 
 	if (st == NULL) {
@@ -603,14 +569,18 @@ session_call_start_write(struct store *s, void *arg, char **cause)
 	sqlite3_bind_text(st, 3, c->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, c->args, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, now_us());
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	/* RETURNING: the change is made by the first step. */
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		attempts = sqlite3_column_int64(st, 0);
+		rc = sqlite3_step(st);
+	}
+	if (rc != SQLITE_DONE || attempts < 1) {
 		xasprintf(cause, "recording call #%llu: %s",
 		    (unsigned long long)c->seq, sqlite3_errmsg(store_db(s)));
+		sqlite3_finalize(st);
 		return -1;
 	}
-	attempts = session_call_attempts(s, c->id, c->seq);
+	sqlite3_finalize(st);
 	if (attempts == 1 && session_log_call(s, c->id, "CALL_SPEC",
 	    json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)c->seq, "name",
 	    c->name, "args", c->args)) != 0)
@@ -626,8 +596,10 @@ session_call_complete_write(struct store *s, void *arg, char **cause)
 	struct call_arg *c = arg;
 	sqlite3_stmt *st = store_prepare(s, "UPDATE session_calls SET state "
 	    "= 'completed', value = ?, error = ?, summary = ?, completed_at = "
-	    "? WHERE session_id = ? AND seq = ? AND state = 'started'");
-	int rc;
+	    "? WHERE session_id = ? AND seq = ? AND state = 'started' "
+	    "RETURNING attempts, completed_at - started_at");
+	int64_t attempts = 0, duration = 0;
+	int rc, rows = 0;
 
 	if (st == NULL) {
 		xasprintf(cause, "the store is unavailable");
@@ -643,18 +615,21 @@ session_call_complete_write(struct store *s, void *arg, char **cause)
 	sqlite3_bind_int64(st, 4, now_us());
 	sqlite3_bind_text(st, 5, c->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, (int64_t)c->seq);
-	rc = sqlite3_step(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		attempts = sqlite3_column_int64(st, 0);
+		duration = sqlite3_column_int64(st, 1);
+		rows++;
+	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE || sqlite3_changes(store_db(s)) != 1) {
+	if (rc != SQLITE_DONE || rows != 1) {
 		xasprintf(cause, "recording the result of call #%llu failed",
 		    (unsigned long long)c->seq);
 		return -1;
 	}
 	return session_log_call(s, c->id, "CALL_ATTEMPT_COMPLETE", json_pack(
 	    "{s:I, s:I, s:s, s:b, s:I}", "seq", (json_int_t)c->seq, "attempt",
-	    (json_int_t)session_call_attempts(s, c->id, c->seq), "summary",
-	    c->summary, "error", c->error != NULL, "duration_us",
-	    (json_int_t)session_call_duration(s, c->id, c->seq)));
+	    (json_int_t)attempts, "summary", c->summary, "error",
+	    c->error != NULL, "duration_us", (json_int_t)duration));
 }
 
 /* The result is committed: let the worker go on. */
