@@ -58,11 +58,16 @@ KEEP_ENV = ("PATH", "LANG")    # inherited variables a session keeps
 def enter(env, tmpdir):
     """Replace os.environ with the session's: PATH and LANG, the project's
     variables, and HOME/TMPDIR = the session's private directory."""
-    keep = {k: os.environ[k] for k in KEEP_ENV if k in os.environ}
-    os.environ.clear()
-    os.environ.update(keep)
-    os.environ.update(env)
-    os.environ["HOME"] = os.environ["TMPDIR"] = tmpdir
+    want = {k: os.environ[k] for k in KEEP_ENV if k in os.environ}
+    want.update(env)
+    want["HOME"] = want["TMPDIR"] = tmpdir
+    # Only what differs: each change is a putenv or unsetenv, and
+    # clearing everything first cost four times as long.
+    for k in [k for k in os.environ if k not in want]:
+        del os.environ[k]
+    for k, v in want.items():
+        if os.environ.get(k) != v:
+            os.environ[k] = v
     if "tempfile" in sys.modules:
         sys.modules["tempfile"].tempdir = None
 
@@ -861,15 +866,20 @@ def prepare():
 
 
 def warm():
-    """A dress rehearsal: run() on a trivial handler, durable, so the
-    session's own run() pays as few faults as possible; then undo what
-    run() leaves behind for the real session (the finder, print and the
-    standard streams, the module, its source lines)."""
+    """A dress rehearsal: enter() and run() on a trivial handler, durable,
+    so that the session's own pay as few faults as possible (enter alone
+    took 62, 0.4 ms); then undo what they leave behind for the real
+    session (the environment, the finder, print and the standard streams,
+    the module, its source lines)."""
     artifact = _WARM.get("artifact")
     if artifact is None:
         return
     saved = (list(sys.meta_path), builtins.print, sys.stdout, sys.stderr)
+    environ = dict(os.environ)
     try:
+        enter({}, environ.get("TMPDIR", "/tmp"))
+        os.environ.clear()
+        os.environ.update(environ)
         run(artifact, "warm.py:f", _WARM["event"], "ses_warm", durable=True)
     finally:
         sys.meta_path[:] = saved[0]
