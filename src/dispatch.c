@@ -21,8 +21,7 @@
  *
  * New sessions are CREATED rows; they are scheduled on the loop's next turn
  * after the commit, so that replies written by the commit's callbacks go
- * out first. Webhooks, whose latency counts most, start theirs at once, in
- * the batch that saves them (webhook.c).
+ * out first.
  *
  * Also here: event_insert, and value_map_native, which turns a request's
  * map of Values into the native JSON object the events table holds.

@@ -349,6 +349,11 @@ webhook_committed(int ok, const char *cause, void *arg)
 			    w->session_id);
 		else
 			webhook_sync_no_session(w->event_id);
+		/*
+		 * dispatch.c schedules the sessions on the next turn: the 202
+		 * is written before the RUNNING record's commit (and its
+		 * fsync) can delay it.
+		 */
 	}
 	free(w->data);
 	free(w->memo);
@@ -443,15 +448,4 @@ webhook_handle(struct evhttp_request *req, const char *raw_path)
 	/* event_type is bound during the write, which ran already. */
 	free(lower);
 	w->event_type = NULL;
-	/*
-	 * Start the new session now, in the batch that saves it, rather than
-	 * after that batch's commit (dispatch.c): its worker starts while the
-	 * commit's fsync runs, and the event, the session and RUNNING commit
-	 * together. Nothing is promised before the commit: the 202 or the
-	 * sync answer waits for it, and if the batch fails the session's
-	 * RUNNING write fails with it, which kills the worker
-	 * (session_store_failed); a crash meanwhile takes the worker with the
-	 * daemon, and the client, unanswered, sends the event again.
-	 */
-	session_schedule();
 }
