@@ -251,6 +251,8 @@ static const char *const migrations[] = {
 	 * 9: sessions by state, kept by triggers in the transaction that
 	 * changes them, so that Status and /metrics read five rows instead
 	 * of counting every session ever kept (186 ms with a million).
+	 * Never REPLACE a sessions row: without recursive_triggers its
+	 * implicit delete would not reach session_counts_delete.
 	 */
 	"CREATE TABLE session_counts ("
 	"  state TEXT PRIMARY KEY,"

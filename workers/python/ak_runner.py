@@ -877,9 +877,11 @@ def warm():
     saved = (list(sys.meta_path), builtins.print, sys.stdout, sys.stderr)
     environ = dict(os.environ)
     try:
-        enter({}, environ.get("TMPDIR", "/tmp"))
-        os.environ.clear()
-        os.environ.update(environ)
+        try:
+            enter({}, environ.get("TMPDIR", "/tmp"))
+        finally:
+            os.environ.clear()
+            os.environ.update(environ)
         run(artifact, "warm.py:f", _WARM["event"], "ses_warm", durable=True)
     finally:
         sys.meta_path[:] = saved[0]
