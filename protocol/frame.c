@@ -50,6 +50,7 @@ static const struct {
 	{ FRAME_ACK, "ACK" },
 	{ FRAME_SYSCALL_RESULT, "SYSCALL_RESULT" },
 	{ FRAME_SUSPEND, "SUSPEND" },
+	{ FRAME_GO, "GO" },
 	{ FRAME_BUILT, "BUILT" },
 	{ FRAME_PRINT, "PRINT" },
 	{ FRAME_DONE, "DONE" },

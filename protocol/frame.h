@@ -24,7 +24,7 @@
 
 #include <msgpack.h>
 
-#define FRAME_VERSION		4
+#define FRAME_VERSION		5
 #define FRAME_HEADER_SIZE	12
 #define FRAME_MAX_DEPTH		32
 #define FRAME_DEFAULT_LIMIT	(16u * 1024 * 1024)
@@ -41,10 +41,11 @@ enum frame_type {
 	/* controller -> worker */
 	FRAME_BUILD = 20,	/* {files: {path: bin}} */
 	FRAME_RUN = 21,		/* {session_id, artifact: bin, entrypoint, event, env,
-				    durable?, max_result_size?, history?} */
+				    durable?, max_result_size?, history?, go?} */
 	FRAME_ACK = 22,		/* {seq}: RESULT seq is committed */
 	FRAME_SYSCALL_RESULT = 23, /* {seq, result: JSON text} */
 	FRAME_SUSPEND = 24,	/* {seq}: exit now, resumed later by replay */
+	FRAME_GO = 25,		/* {}: RUN's session is committed; run its code */
 	/* worker -> controller */
 	FRAME_BUILT = 30,	/* {ok, artifact: bin, exports: [...], errors: [...]} */
 	FRAME_PRINT = 31,	/* {text} */

@@ -447,6 +447,7 @@ struct session_new {
 int session_insert(struct store *, const struct session_new *, char *id,
     size_t size, char **cause);	/* inside a store_write: CREATED + log */
 void session_schedule(void);	/* after commit: start CREATED sessions */
+void session_start_early(const char *id);	/* a webhook's, before commit */
 int session_stop(const char *session_id, int force, const char *reason,
     char **cause);		/* 1 stopped, 0 not found, -1 w/ cause */
 void session_recover(void);	/* at start, before READY */

@@ -1608,12 +1608,36 @@ pack_history(struct frame_builder *fb, const char *id, int durable)
 	return n;
 }
 
+/* After the commit of an early start's RUNNING: run its code now. */
+static void
+session_go_done(int ok, const char *cause, void *arg)
+{
+	struct run_ref *r = arg;
+	struct session_run *run = session_run_find(r->id, r->generation);
+	struct frame_builder fb;
+	const uint8_t *frame;
+	size_t len;
+
+	if (run != NULL && !ok)
+		session_store_failed(run, r->what);
+	else if (run != NULL && run->worker != NULL) {
+		frame_begin(&fb, FRAME_GO, 0, 0);
+		frame = frame_finish(&fb, &len);
+		worker_send(run->worker, frame, len);
+		frame_builder_free(&fb);
+	}
+	free(r);
+}
+
 /*
  * Start one CREATED session on a READY worker. The row is read here, the
- * RUN frame sent, and RUNNING recorded in the current batch.
+ * RUN frame sent, and RUNNING recorded in the current batch. early: the
+ * session's own row is in that batch too (a webhook's, session_start_early),
+ * so RUN says go: the worker prepares but runs none of the project's code
+ * until GO, which the batch's commit sends.
  */
 static int
-session_start_one(const char *id)
+session_start_one(const char *id, int early)
 {
 	sqlite3_stmt *st;
 	struct session_run *run;
@@ -1647,7 +1671,7 @@ session_start_one(const char *id)
 	TAILQ_INSERT_TAIL(&runs, run, entry);
 	ref = run_ref_new(run, "the session's start");
 	if (store_write(controller->store, session_running_write, run->id,
-	    session_write_done, ref, &cause) != 0) {
+	    early ? session_go_done : session_write_done, ref, &cause) != 0) {
 		free(ref);
 		log_error("session %s: %s", id, cause);
 		free(cause);
@@ -1677,7 +1701,7 @@ session_start_one(const char *id)
 		event_id = xstrdup((const char *)sqlite3_column_text(st, 3));
 	event = session_event_json(event_id, id);
 
-	frame_begin(&fb, FRAME_RUN, 0, 8);
+	frame_begin(&fb, FRAME_RUN, 0, early ? 9 : 8);
 	frame_pack_str(&fb, "session_id", id);
 	frame_pack_bin(&fb, "artifact", sqlite3_column_blob(st, 4),
 	    (size_t)sqlite3_column_bytes(st, 4));
@@ -1690,6 +1714,8 @@ session_start_one(const char *id)
 	frame_pack_uint(&fb, "max_result_size",
 	    controller->config->workers_max_result_size);
 	run->last_seq = pack_history(&fb, id, run->durable);
+	if (early)
+		frame_pack_bool(&fb, "go", 1);
 	frame = frame_finish(&fb, &len);
 
 	client = (struct pool_client){ session_message, session_gone, run };
@@ -1746,10 +1772,40 @@ session_schedule(void)
 		 * stays where it is: stop here rather than pick it forever;
 		 * the next event that schedules tries again.
 		 */
-		if (*id == '\0' || session_start_one(id) != 0)
+		if (*id == '\0' || session_start_one(id, 0) != 0)
 			break;
 	}
 	scheduling = 0;
+}
+
+/*
+ * Start session id, just made in the open batch (a webhook's), before that
+ * batch commits: its worker unpacks the build and the event while the
+ * store syncs, and runs the project's code only on GO, after the commit.
+ * Only this session: session_schedule() would also start sessions whose
+ * history (a completed wait) is not committed yet. No READY worker: it
+ * waits for session_schedule() like any other.
+ */
+void
+session_start_early(const char *id)
+{
+	sqlite3_stmt *st;
+	int created = 0;
+
+	if (controller == NULL || controller->pool == NULL ||
+	    store_is_full(controller->store) ||
+	    !pool_can_take(controller->pool))
+		return;
+	st = store_prepare(controller->store, "SELECT 1 FROM sessions WHERE "
+	    "session_id = ? AND state = 'created' AND on_worker = 0 AND "
+	    "wake_at IS NULL AND attempts = 0");
+	if (st == NULL)
+		return;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	created = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (created)
+		(void)session_start_one(id, 1);
 }
 
 /* ---- stopping ---- */

@@ -448,4 +448,11 @@ webhook_handle(struct evhttp_request *req, const char *raw_path)
 	/* event_type is bound during the write, which ran already. */
 	free(lower);
 	w->event_type = NULL;
+	/*
+	 * Its worker prepares while the commit syncs; the project's code
+	 * waits for GO, sent once the event and session are committed
+	 * (docs/DURABILITY.md). w is freed only by the commit's callback.
+	 */
+	if (w->start_session)
+		session_start_early(w->session_id);
 }

@@ -244,6 +244,37 @@ ak_result(PyObject *self, PyObject *args, PyObject *kwargs)
 	Py_RETURN_NONE;
 }
 
+/* _ak.wait_go(): block until GO (a RUN with go: true); anything else exits. */
+static PyObject *
+ak_wait_go(PyObject *self, PyObject *unused)
+{
+	struct frame_msg	 msg;
+	char			*cause = NULL;
+	int			 rc;
+
+	(void)self;
+	(void)unused;
+	if (ak_check_durable() != 0)
+		return NULL;
+	Py_BEGIN_ALLOW_THREADS
+	rc = worker_conn_recv(python_conn, &msg, &cause);
+	Py_END_ALLOW_THREADS
+	if (rc == 0) {
+		log_debug("worker %ld: EOF waiting for GO; exiting",
+		    (long)getpid());
+		_exit(1);
+	}
+	if (rc == -1 || msg.header.type != FRAME_GO ||
+	    frame_msg_end(&msg, &cause) != 0) {
+		log_error("worker %ld: waiting for GO: %s", (long)getpid(),
+		    rc == -1 || msg.header.type == FRAME_GO ? cause :
+		    frame_type_name(msg.header.type));
+		_exit(1);
+	}
+	frame_msg_free(&msg);
+	Py_RETURN_NONE;
+}
+
 /* _ak.syscall(seq, name, args_json) -> result JSON text; SUSPEND exits. */
 static PyObject *
 ak_syscall(PyObject *self, PyObject *args)
@@ -286,6 +317,8 @@ static PyMethodDef ak_methods[] = {
 	  METH_VARARGS | METH_KEYWORDS,
 	  "result(seq, name, summary, value=None, error=None): send RESULT "
 	  "and wait for its ACK." },
+	{ "wait_go", ak_wait_go, METH_NOARGS,
+	  "wait_go(): block until GO, the session's commit." },
 	{ "syscall", ak_syscall, METH_VARARGS,
 	  "syscall(seq, name, args_json): send SYSCALL and return the "
 	  "result's JSON text; exits on SUSPEND." },
@@ -767,7 +800,7 @@ python_run(struct worker_conn *conn, struct frame_msg *msg,
 {
 	const msgpack_object	*envmap, *histarr = NULL;
 	uint64_t		 max_result = PYTHON_DEFAULT_MAX_RESULT;
-	int			 durable = 0, fd = conn->fd;
+	int			 durable = 0, go = 0, fd = conn->fd;
 	PyObject		*history = NULL, *args = NULL, *kwargs = NULL;
 	PyObject		*fn = NULL;
 	const uint8_t		*artifact;
@@ -792,6 +825,7 @@ python_run(struct worker_conn *conn, struct frame_msg *msg,
 	    cause) != 0 ||
 	    frame_get_object(msg, "history", 0, MSGPACK_OBJECT_ARRAY,
 	    &histarr, cause) != 0 ||
+	    frame_get_bool(msg, "go", 0, &go, cause) != 0 ||
 	    frame_msg_end(msg, cause) != 0)
 		goto out;
 	if (max_result == 0)
@@ -819,9 +853,10 @@ python_run(struct worker_conn *conn, struct frame_msg *msg,
 	fn = PyObject_GetAttrString(python_runner, "run");
 	args = Py_BuildValue("(y#sss)", (const char *)artifact,
 	    (Py_ssize_t)artifact_len, entrypoint, event, session_id);
-	kwargs = Py_BuildValue("{sOsOsK}", "durable",
+	kwargs = Py_BuildValue("{sOsOsKsO}", "durable",
 	    durable ? Py_True : Py_False, "history", history,
-	    "max_result_size", (unsigned long long)max_result);
+	    "max_result_size", (unsigned long long)max_result, "wait_go",
+	    go ? Py_True : Py_False);
 	if (fn != NULL && args != NULL && kwargs != NULL)
 		r = PyObject_Call(fn, args, kwargs);
 	if (r == NULL || !PyArg_ParseTuple(r, "pOOO", &ok, &value, &error,

@@ -313,10 +313,11 @@ START_TEST(type_names)
 	ck_assert_str_eq(frame_type_name(FRAME_SYSCALL_RESULT),
 	    "SYSCALL_RESULT");
 	ck_assert_str_eq(frame_type_name(FRAME_SUSPEND), "SUSPEND");
+	ck_assert_str_eq(frame_type_name(FRAME_GO), "GO");
 	ck_assert_str_eq(frame_type_name(FRAME_CALL), "CALL");
 	ck_assert_str_eq(frame_type_name(FRAME_RESULT), "RESULT");
 	ck_assert_str_eq(frame_type_name(FRAME_SYSCALL), "SYSCALL");
-	ck_assert_str_eq(frame_type_name(25), "UNKNOWN");
+	ck_assert_str_eq(frame_type_name(26), "UNKNOWN");
 	ck_assert_str_eq(frame_type_name(36), "UNKNOWN");
 	ck_assert_str_eq(frame_type_name(0), "UNKNOWN");
 	ck_assert_str_eq(frame_type_name(65535), "UNKNOWN");

@@ -1,7 +1,7 @@
 /*
  * driver.c: a stand-in controller for testing autokitteh-worker by hand.
  *
- *   driver [-DSv] [-u uid] [-g gid] [-m bytes] [-c seconds] [-e K=V]...
+ *   driver [-DGSvX] [-u uid] [-g gid] [-m bytes] [-c seconds] [-e K=V]...
  *       [-H history] [-R record] [-M max_result_size] [-Y name=JSON]...
  *       WORKER PYTHONPATH DIR [ENTRYPOINT [EVENT_JSON]]
  *
@@ -19,12 +19,16 @@
  * {seq, name, value|error}, each SYSCALL as {seq, name, result}), one
  * msgpack map after another; -H FILE sends such a file as RUN's history.
  * -M sets RUN's max_result_size.
+ * -G sends RUN with go: true, then, 300 ms later, says "EARLY" if the worker
+ * sent anything meanwhile, and sends GO (-X: an ACK instead, which the
+ * worker must refuse).
  * Built by workers/tests/build-driver.sh; used by the *.sh tests here.
  */
 #include "common.h"
 
 #include <errno.h>
 #include <ftw.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +47,7 @@ static uint64_t			 opt_mem, opt_cpu;
 static char			*opt_env[64];
 static int			 opt_nenv;
 static const char		*files_dir;
-static int			 opt_durable, opt_suspend;
+static int			 opt_durable, opt_suspend, opt_go, opt_go_wrong;
 static const char		*opt_history, *opt_record;
 static uint64_t			 opt_max_result;
 static uint64_t			 opt_sandbox = UINT64_MAX;	/* -N: SPAWN's bits */
@@ -463,10 +467,12 @@ main(int argc, char **argv)
 	double			 t0;
 	char			*e;
 
-	while ((ch = getopt(argc, argv, "c:De:g:H:m:M:N:R:Su:vY:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:De:Gg:H:m:M:N:R:Su:vXY:")) != -1) {
 		switch (ch) {
 		case 'c': opt_cpu = strtoull(optarg, NULL, 10); break;
 		case 'D': opt_durable = 1; break;
+		case 'G': opt_go = 1; break;
+		case 'X': opt_go_wrong = 1; break;
 		case 'H': opt_history = optarg; break;
 		case 'M': opt_max_result = strtoull(optarg, NULL, 10); break;
 		case 'N': opt_sandbox = strtoull(optarg, NULL, 0); break;
@@ -545,7 +551,9 @@ main(int argc, char **argv)
 		if (opt_record != NULL &&
 		    (record = fopen(opt_record, "wb")) == NULL)
 			fatal("%s", opt_record);
-		frame_begin(&fb, FRAME_RUN, 8, opt_durable ? 8 : 5);
+		frame_begin(&fb, FRAME_RUN, 8, (opt_durable ? 8 : 5) + opt_go);
+		if (opt_go)
+			frame_pack_bool(&fb, "go", 1);
 		if (opt_durable) {
 			frame_pack_bool(&fb, "durable", 1);
 			frame_pack_uint(&fb, "max_result_size", opt_max_result);
@@ -566,6 +574,19 @@ main(int argc, char **argv)
 		}
 		t0 = now_ms();
 		send_builder(w, &fb, -1);
+		if (opt_go) {
+			struct pollfd pfd = { w, POLLIN, 0 };
+
+			usleep(300 * 1000);
+			if (poll(&pfd, 1, 0) == 1)
+				printf("EARLY\n");
+			if (opt_go_wrong) {
+				frame_begin(&fb, FRAME_ACK, 8, 1);
+				frame_pack_uint(&fb, "seq", 1);
+			} else
+				frame_begin(&fb, FRAME_GO, 8, 0);
+			send_builder(w, &fb, -1);
+		}
 		drain(w, &wr, NULL, NULL);
 		printf("TIME run %.2f ms\n", now_ms() - t0);
 	}

@@ -54,8 +54,8 @@ drive_prog() { d=$1; shift; "$D" "$W" "$P" "$progs/$d" "$@" >"$out" 2>&1; }
 
 drive_prog hello program.py:on_hook \
     '{"data":{"x":1},"event_id":"e1","event_type":"post","session_id":"s1"}'
-check "zygote handshake" '^zygote HELLO version=4 role="zygote"'
-check "worker handshake" '^worker HELLO version=4 role="worker"'
+check "zygote handshake" '^zygote HELLO version=5 role="zygote"'
+check "worker handshake" '^worker HELLO version=5 role="worker"'
 check "build exports" 'BUILT ok=true artifact=<[0-9]+ bytes> exports=\[\{"file": "helper.py", "name": "greet", "line": 1\}'
 check "print to PRINT" '^worker PRINT text="hello post 1"$'
 check "stderr to PRINT" '^worker PRINT text="to stderr"$'
@@ -80,6 +80,21 @@ drive_prog hello program.py:coro;	check "async handler" 'DONE ok=true value="42"
 drive_prog hello program.py:obj;	check "repr of unserializable" 'DONE ok=true value="\\"<object object at'
 drive_prog hello program.py:nope;	check "missing function" 'DONE ok=false error="program.py has no function nope"$'
 drive_prog hello nothere.py:f;		check "missing file" 'DONE ok=false error="nothere.py is not in the build"$'
+# RUN with go: true prepares, sends nothing and runs no project code until
+# GO (a webhook's session, started before its commit); a wrong frame instead
+# of GO ends the worker before any of it runs.
+"$D" -G "$W" "$P" "$progs/hello" program.py:on_hook \
+    '{"data":{"x":1},"event_id":"e1","event_type":"post","session_id":"s1"}' \
+    >"$out" 2>&1
+nocheck "nothing before GO" '^EARLY$'
+check "runs after GO" '^worker PRINT text="hello post 1"$'
+check "done after GO" 'DONE ok=true'
+"$D" -G -X "$W" "$P" "$progs/hello" program.py:on_hook \
+    '{"data":{"x":1},"event_id":"e1","event_type":"post","session_id":"s1"}' \
+    >"$out" 2>&1
+nocheck "no code without GO" 'PRINT|DONE'
+check "exit 1 without GO" 'EXITED pid=[0-9]+ code=1 signal=0'
+
 drive_prog hello program.py:info
 check "Debian python3" '\\"exe\\": \\"/usr/bin/python3\\", \\"prefix\\": \\"/usr\\"'
 check "dist-packages on path" '/usr/lib/python3/dist-packages'

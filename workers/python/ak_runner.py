@@ -791,9 +791,12 @@ def _fatal_result(user_files):
 
 
 def run(artifact, entrypoint, event_json, session_id, durable=False, history=(),
-        max_result_size=1 << 20):
+        max_result_size=1 << 20, wait_go=False):
     """Call the handler; never raises. A durable session replays history
-    (a list of {seq, name, value|error|result}) before going live."""
+    (a list of {seq, name, value|error|result}) before going live. With
+    wait_go, everything up to the project's code is prepared, then
+    _ak.wait_go() blocks until the controller has committed the session
+    (protocol/PROTOCOL.md: GO)."""
     path, _, name = entrypoint.rpartition(":")
     if not path.endswith(".py") or not name:
         return False, None, f"bad entry point {entrypoint!r}: expected file.py:function", None
@@ -814,6 +817,8 @@ def run(artifact, entrypoint, event_json, session_id, durable=False, history=(),
     builtins.print = ak_print
     sys.stdout, sys.stderr = PrintStream("<stdout>"), PrintStream("<stderr>")
     try:
+        if wait_go:
+            _ak.wait_go()
         module = _load_entry(finder, path)
         fn = getattr(module, name, None)
         if fn is None or not callable(fn):
