@@ -431,6 +431,13 @@ trigger_spec_parse(struct api_call *call, json_t *t, struct trigger_spec *x,
 				    "the connections");
 			return -1;
 		}
+		/* Dispatch matches triggers by connection alone: another
+		 * project's connection would hand its events to this one. */
+		if (strcmp(project, x->project_id) != 0) {
+			api_error(call, CONNECT_INVALID_ARGUMENT, "connection "
+			    "%s belongs to another project", x->connection_id);
+			return -1;
+		}
 	} else if (x->connection_id != NULL) {
 		api_error(call, CONNECT_INVALID_ARGUMENT, "trigger.connection_id "
 		    "applies to connection triggers only");
