@@ -162,6 +162,40 @@ integration_arg(struct api_call *call, const char *what, const char *name)
 	return NULL;
 }
 
+/*
+ * Is name taken in project by a connection other than except_id? Answers
+ * the call (ALREADY_EXISTS or INTERNAL) and returns -1 if so or unknown.
+ */
+static int
+connection_name_taken(struct api_call *call, const char *project,
+    const char *name, const char *except_id)
+{
+	sqlite3_stmt *st = store_prepare(call_store(call), "SELECT 1 FROM "
+	    "connections WHERE project_id = ? AND name = ? AND "
+	    "connection_id <> ?");
+	int rc;
+
+	if (st == NULL) {
+		api_error(call, CONNECT_INTERNAL, "cannot read the connections");
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, except_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW) {
+		api_error(call, CONNECT_ALREADY_EXISTS, "project %s already "
+		    "has a connection named %s", project, name);
+		return -1;
+	}
+	if (rc != SQLITE_DONE) {
+		api_error(call, CONNECT_INTERNAL, "cannot read the connections");
+		return -1;
+	}
+	return 0;
+}
+
 void
 api_connection_create(struct api_call *call, json_t *req)
 {
@@ -169,7 +203,6 @@ api_connection_create(struct api_call *call, json_t *req)
 	struct connection_new n;
 	const struct integration *i;
 	char *message = NULL;
-	int rc;
 
 	memset(&n, 0, sizeof n);
 	if (c == NULL) {
@@ -203,26 +236,8 @@ api_connection_create(struct api_call *call, json_t *req)
 		    "required: letters, digits and underscores (^\\w+$)");
 		return;
 	}
-	{
-		sqlite3_stmt *st = store_prepare(call_store(call), "SELECT 1 "
-		    "FROM connections WHERE project_id = ? AND name = ?");
-
-		if (st == NULL) {
-			api_error(call, CONNECT_INTERNAL, "cannot read the "
-			    "connections");
-			return;
-		}
-		sqlite3_bind_text(st, 1, n.project_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, n.name, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		if (rc == SQLITE_ROW) {
-			api_error(call, CONNECT_ALREADY_EXISTS, "project %s "
-			    "already has a connection named %s", n.project_id,
-			    n.name);
-			return;
-		}
-	}
+	if (connection_name_taken(call, n.project_id, n.name, "") != 0)
+		return;
 	if (typeid_new("con", n.id, sizeof n.id) != 0) {
 		api_error(call, CONNECT_INTERNAL, "cannot get random bytes for "
 		    "a connection id");
@@ -370,6 +385,7 @@ api_connection_update(struct api_call *call, json_t *req)
 	struct connection_set r = { "UPDATE connections SET name = ? WHERE "
 	    "connection_id = ?", "renaming the connection", NULL, NULL };
 	const char *integration;
+	char project[64];
 	sqlite3_stmt *st;
 	int differs;
 
@@ -396,6 +412,7 @@ api_connection_update(struct api_call *call, json_t *req)
 	    api_column_text(st, 1)) != 0;
 	differs |= api_object_string(c, "project_id") != NULL && strcmp(
 	    api_object_string(c, "project_id"), api_column_text(st, 2)) != 0;
+	snprintf(project, sizeof project, "%s", api_column_text(st, 2));
 	sqlite3_finalize(st);
 	if (differs) {
 		api_error(call, CONNECT_INVALID_ARGUMENT, "only a connection's "
@@ -403,6 +420,8 @@ api_connection_update(struct api_call *call, json_t *req)
 		    "integration or project");
 		return;
 	}
+	if (connection_name_taken(call, project, r.value, r.id) != 0)
+		return;
 	if (api_write(call, connection_set_write, &r, json_object()) == 0)
 		log_info("connection %s renamed %s", r.id, r.value);
 }

@@ -394,16 +394,8 @@ con Update "{\"connection\": {\"connection_id\": \"$CON\", \"name\": \"x\",
 refused 400 invalid_argument project "Update moving the connection to another project"
 con Update "{\"connection\": {\"connection_id\": \"$CON\", \"name\": \"x\", \"colour\": \"blue\"}}"
 refused 400 invalid_argument colour "Update with an unknown field"
-# BUG: api_connection_update() (src/api-connection.c:367) does not check
-# that the new name is free in the project, as ConnectionsService/Create
-# does (line 207) and TriggersService/Update does (src/api-trigger.c:457):
-# the store's UNIQUE (project_id, name) fails in the write (line 406), and
-# the answer is 500 internal "renaming the connection: UNIQUE constraint
-# failed: connections.project_id, connections.name", logged as an error,
-# instead of 409 already_exists "project ... already has a connection
-# named web". This asserts today's answer; nothing changes either way.
 con Update "{\"connection\": {\"connection_id\": \"$CON\", \"name\": \"web\"}}"
-refused 500 internal UNIQUE "BUG: Update to the name of another connection"
+refused 409 already_exists web "Update to the name of another connection"
 assert_eq "$before" "$(con_json "$CON")" "after the refused Updates, Get shows the connection unchanged"
 assert_eq "$before2" "$(con_json "$CON2")" "and the other connection unchanged"
 assert_eq "hub web" "$(con_names)" "and List the same two names"
@@ -450,6 +442,19 @@ trg Update "{\"trigger\": {\"trigger_id\": \"$CTRG\", \"connection_id\": \"$CUNK
 refused 404 not_found "$CUNKNOWN" "Update to an unknown connection"
 trg Update "{\"trigger\": {\"trigger_id\": \"$CTRG\", \"event_type\": \"push\", $loc}}"
 refused 400 invalid_argument connection_id "Update of a connection trigger without its connection_id"
+# Another project's connection: dispatch matches connection triggers by
+# connection alone, so this would hand that project's events to this one.
+PRJ2=$(ak project create other 2>&1 | grep -Eo 'prj_[0-9a-z]{26}' | head -1)
+assert_match "$PRJ2" '^prj_' "a second project"
+con Create "{\"connection\": {\"project_id\": \"$PRJ2\", \"integration_id\": \"github\",
+    \"name\": \"theirs\"}}"
+assert_eq 200 "$CODE" "Create of the second project's connection answers 200 ($BODY)"
+CONX=$(jget "$BODY" .connection_id)
+trg Create "{\"trigger\": {\"project_id\": \"$PRJ\", \"name\": \"on_theirs\",
+    \"source_type\": \"SOURCE_TYPE_CONNECTION\", \"connection_id\": \"$CONX\", $loc}}"
+refused 400 invalid_argument "another project" "Create of a trigger on another project's connection"
+trg Update "{\"trigger\": {\"trigger_id\": \"$CTRG\", \"connection_id\": \"$CONX\", $loc}}"
+refused 400 invalid_argument "another project" "Update of a trigger to another project's connection"
 assert_eq "$before" "$(trigger_json "$CTRG")" "the refused Updates left the connection trigger unchanged"
 trg List "{\"connection_id\": \"$CON\"}"
 assert_eq on_push "$(jget "$BODY" '[.triggers[].name] | join(" ")')" \
