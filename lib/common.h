@@ -61,6 +61,8 @@ int parse_bool(const char *s, int *value);
 void format_duration_ms(uint64_t ms, char *buf, size_t size);
 void format_size_bytes(uint64_t bytes, char *buf, size_t size);
 void format_size_human(uint64_t bytes, char *buf, size_t size);
+struct timespec;
+uint64_t elapsed_us(const struct timespec *from);	/* CLOCK_MONOTONIC */
 
 /* typeid.c: "prefix_" + 26 base32 chars of a UUIDv7 (TypeID spec). */
 #define TYPEID_SUFFIX_LEN 26

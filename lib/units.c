@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static int
 parse_uint(const char **sp, uint64_t *out)
@@ -183,4 +184,17 @@ format_size_human(uint64_t bytes, char *buf, size_t size)
 		snprintf(buf, size, "%.0f%s", v, units[i]);
 	else
 		snprintf(buf, size, "%.1f%s", v, units[i]);
+}
+
+/* Microseconds since from, a CLOCK_MONOTONIC time; 0 if it is ahead. */
+uint64_t
+elapsed_us(const struct timespec *from)
+{
+	struct timespec now;
+	int64_t us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (int64_t)(now.tv_sec - from->tv_sec) * 1000000 +
+	    (int64_t)(now.tv_nsec - from->tv_nsec) / 1000;
+	return us > 0 ? (uint64_t)us : 0;
 }

@@ -261,18 +261,6 @@ prune_arm(int64_t us)
 	timer_add_us(prune.ev, (uint64_t)us);
 }
 
-static uint64_t
-elapsed_ms(const struct timespec *from)
-{
-	struct timespec now;
-	int64_t ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (int64_t)(now.tv_sec - from->tv_sec) * 1000 +
-	    (int64_t)(now.tv_nsec - from->tv_nsec) / 1000000;
-	return ms > 0 ? (uint64_t)ms : 0;
-}
-
 static void
 prune_pass_end(const char *error)
 {
@@ -309,8 +297,8 @@ prune_pass_end(const char *error)
 		    "(%llums)%s", (long long)prune.pass_sessions,
 		    (long long)prune.pass_events,
 		    (long long)prune.pass_deliveries, retention,
-		    prune.batches, (unsigned long long)elapsed_ms(
-		    &prune.pass_begun), prune.pass_pages > 0 ?
+		    prune.batches, (unsigned long long)(elapsed_us(
+		    &prune.pass_begun) / 1000), prune.pass_pages > 0 ?
 		    ", freed pages returned to the file system" : "");
 	}
 	prune_arm(prune_interval_us());

@@ -65,19 +65,6 @@ exec_sql(sqlite3 *db, const char *sql, char **cause)
 	return -1;
 }
 
-static uint64_t
-elapsed_us(const struct timespec *from)
-{
-	struct timespec now;
-
-	int64_t us;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	us = (int64_t)(now.tv_sec - from->tv_sec) * 1000000 +
-	    (int64_t)(now.tv_nsec - from->tv_nsec) / 1000;
-	return us > 0 ? (uint64_t)us : 0;
-}
-
 static void
 store_commit_cb(evutil_socket_t fd, short events, void *arg)
 {

@@ -21,15 +21,6 @@
 
 #include "sandbox.h"
 
-static double
-sandbox_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static const struct {
 	const char	*name;
 	int		(*apply)(const struct sandbox_params *, char **);
@@ -54,9 +45,10 @@ sandbox_apply(const struct sandbox_params *sp, char **cause)
 	size_t	 i;
 	char	*why, times[512] = "";
 	int	 len = 0;
-	double	 t0, t;
+	struct timespec t0, t;
 
-	t0 = t = sandbox_now_ms();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t = t0;
 	sandbox_seccomp_prepare();
 	for (i = 0; i < nitems(sandbox_steps); i++) {
 		why = NULL;
@@ -75,11 +67,11 @@ sandbox_apply(const struct sandbox_params *sp, char **cause)
 		if (len >= 0 && (size_t)len < sizeof times)
 			len += snprintf(times + len, sizeof times - (size_t)len,
 			    " %s %.2f", sandbox_steps[i].name,
-			    sandbox_now_ms() - t);
-		t = sandbox_now_ms();
+			    elapsed_us(&t) / 1e3);
+		clock_gettime(CLOCK_MONOTONIC, &t);
 	}
 	/* Where a worker's start-up time goes (docs/BENCHMARKS.md). */
-	log_debug("%s: done in %.2f ms:%s", __func__, sandbox_now_ms() - t0,
+	log_debug("%s: done in %.2f ms:%s", __func__, elapsed_us(&t0) / 1e3,
 	    times);
 	return 0;
 }

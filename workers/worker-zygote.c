@@ -262,7 +262,7 @@ zygote_main(const char *pythonpath)
 	struct worker_conn	 conn;
 	struct frame_msg	 msg;
 	struct pollfd		 pfd[2];
-	struct timespec		 t0, t1;
+	struct timespec		 t0;
 	sigset_t		 chld;
 	char			*cause = NULL;
 	int			 rc;
@@ -282,10 +282,8 @@ zygote_main(const char *pythonpath)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (python_init(pythonpath, &cause) != 0)
 		fatalx("python: %s", cause);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_debug("%s: python ready in %.1f ms (path %s)", __func__,
-	    (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
-	    pythonpath);
+	    elapsed_us(&t0) / 1e3, pythonpath);
 
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
