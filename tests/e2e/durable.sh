@@ -111,13 +111,7 @@ deploy "$P"
 assert_status 0 "$RC" "deploy exits 0"
 deploy_out=$OUT
 
-# start TRIGGER: POST to its webhook; $ses is the session it started.
-start() {
-	hook POST "$(OUT=$deploy_out webhook_url "$1")"
-	[ "$CODE" = 202 ] || fail "POST to the $1 webhook answered $CODE: $BODY"
-	ses=$(session_of "$EVENT_ID")
-	[ -n "$ses" ] || fail "the $1 webhook started no session"
-}
+start() { hook_start "$@"; }	# TRIGGER [curl args...]: sets $ses, $evt
 
 # has_prints SES: the session printed something (for wait_until).
 has_prints() {

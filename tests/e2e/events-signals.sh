@@ -127,16 +127,7 @@ FEED=$(OUT=$deploy_out webhook_url feed)
 [ -n "$FEED" ] || fail "the deploy output has no URL for the feed webhook:
 $deploy_out"
 
-# start TRIGGER [curl args...]: POST to its webhook; $ses is its session.
-start() {
-	local t=$1
-
-	shift
-	hook POST "$(OUT=$deploy_out webhook_url "$t")" "$@"
-	[ "$CODE" = 202 ] || fail "POST to the $t webhook answered $CODE: $BODY"
-	ses=$(session_of "$EVENT_ID")
-	[ -n "$ses" ] || fail "the $t webhook started no session"
-}
+start() { hook_start "$@"; }	# TRIGGER [curl args...]: sets $ses, $evt
 
 has_prints() {
 	[ -n "$(ak session prints "$1")" ]

@@ -407,6 +407,20 @@ hook() {
 	    "$h" | head -n1)
 }
 
+# hook_start TRIGGER [curl args...]: POST to the webhook of TRIGGER (named
+# in $deploy_out, deploy's output), which must answer 202 and start a
+# session: sets $ses and $evt.
+hook_start() {
+	local t=$1
+
+	shift
+	hook POST "$(OUT=$deploy_out webhook_url "$t")" "$@"
+	[ "$CODE" = 202 ] || fail "POST to the $t webhook answered $CODE: $BODY"
+	evt=$EVENT_ID
+	ses=$(session_of "$EVENT_ID")
+	[ -n "$ses" ] || fail "the $t webhook started no session"
+}
+
 # session_of EVENT_ID: the ID of the session the event started, if any.
 session_of() {
 	ak session list -j | jq -r --arg e "$1" \

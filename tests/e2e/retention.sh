@@ -71,15 +71,7 @@ deploy "$P"
 assert_status 0 "$RC" "deploy exits 0"
 deploy_out=$OUT
 
-# start TRIGGER: POST to its webhook; $ses and $evt are the session and
-# event it made.
-start() {
-	hook POST "$(OUT=$deploy_out webhook_url "$1")"
-	[ "$CODE" = 202 ] || fail "POST to the $1 webhook answered $CODE: $BODY"
-	evt=$EVENT_ID
-	ses=$(session_of "$EVENT_ID")
-	[ -n "$ses" ] || fail "the $1 webhook started no session"
-}
+start() { hook_start "$@"; }	# TRIGGER [curl args...]: sets $ses, $evt
 
 is_state() {	# ID STATE
 	[ "$(session_state "$1")" = "$2" ]

@@ -67,13 +67,7 @@ deploy "$P"
 assert_status 0 "$RC" "deploy exits 0"
 deploy_out=$OUT
 
-# start TRIGGER: POST to its webhook; $ses is the session it started.
-start() {
-	hook POST "$(OUT=$deploy_out webhook_url "$1")"
-	[ "$CODE" = 202 ] || fail "POST to the $1 webhook answered $CODE: $BODY"
-	ses=$(session_of "$EVENT_ID")
-	[ -n "$ses" ] || fail "the $1 webhook started no session"
-}
+start() { hook_start "$@"; }	# TRIGGER [curl args...]: sets $ses, $evt
 
 # Conditions for wait_until, which evaluates its arguments once.
 prints_at_least() { test "$(ak session prints "$1" | wc -l)" -ge "$2"; }
