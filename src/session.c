@@ -1755,10 +1755,13 @@ session_schedule(void)
 		return;
 	scheduling = 1;
 	while (pool_can_take(controller->pool)) {
+		/* The planner, without statistics, prefers the state
+		 * index, which holds every sleeper (migration 10). */
 		sqlite3_stmt *st = store_prepare(controller->store, "SELECT "
-		    "session_id FROM sessions WHERE state IN ('created', "
-		    "'running') AND on_worker = 0 AND wake_at IS NULL ORDER BY "
-		    "created_at, session_id LIMIT 1");
+		    "session_id FROM sessions INDEXED BY sessions_startable "
+		    "WHERE state IN ('created', 'running') AND on_worker = 0 "
+		    "AND wake_at IS NULL ORDER BY created_at, session_id "
+		    "LIMIT 1");
 		char id[64] = "";
 
 		if (st == NULL)

@@ -273,6 +273,15 @@ static const char *const migrations[] = {
 	"  INSERT OR IGNORE INTO session_counts (state, n) VALUES (NEW.state, 0);"
 	"  UPDATE session_counts SET n = n + 1 WHERE state = NEW.state; "
 	"END;",
+
+	/*
+	 * 10: the sessions session_schedule() may start, oldest first. Its
+	 * query went through the state index and sorted: every RUNNING
+	 * sleeper was read at each start (17 ms with 44,000 sleepers).
+	 */
+	"CREATE INDEX sessions_startable ON sessions(created_at, session_id) "
+	"WHERE state IN ('created', 'running') AND on_worker = 0 AND "
+	"wake_at IS NULL;",
 };
 
 int

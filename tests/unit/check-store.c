@@ -104,6 +104,11 @@ START_TEST(fresh_schema)
 	ck_assert_ptr_null(store_get_commit(s));
 	ck_assert_uint_eq(store_pending(s), 0);
 
+	/* session_schedule()'s query reads only startable sessions. */
+	ck_assert_int_eq(count_rows(store_db(s), "SELECT count(*) FROM "
+	    "sqlite_master WHERE type = 'index' AND name = "
+	    "'sessions_startable'"), 1);
+
 	/* The pragmas store_open promises. */
 	ck_assert_int_eq(count_rows(store_db(s), "PRAGMA foreign_keys"), 1);
 	ck_assert_int_eq(count_rows(store_db(s), "PRAGMA synchronous"), 2);
@@ -284,11 +289,11 @@ START_TEST(session_counts_migrated)
 	int64_t n = -1;
 	char *sql;
 
-	/* Back to the schema before it: the counts are the latest migration. */
+	/* Back to schema 8, before the counts (9) and sessions_startable. */
 	xasprintf(&sql, "DROP TRIGGER session_counts_insert; DROP TRIGGER "
 	    "session_counts_update; DROP TRIGGER session_counts_delete; "
-	    "DROP TABLE session_counts; PRAGMA user_version = %d",
-	    store_latest_schema() - 1);
+	    "DROP TABLE session_counts; DROP INDEX sessions_startable; "
+	    "PRAGMA user_version = %d", 8);
 	exec_ok(db, sql);
 	free(sql);
 	exec_ok(db, "INSERT INTO projects VALUES ('prj_1', 'p', 1);"
@@ -1311,7 +1316,7 @@ START_TEST(prune_old_store)
 	    "DROP INDEX github_deliveries_by_time;"
 	    "DROP TRIGGER session_counts_insert; DROP TRIGGER "
 	    "session_counts_update; DROP TRIGGER session_counts_delete; "
-	    "DROP TABLE session_counts;"
+	    "DROP TABLE session_counts; DROP INDEX sessions_startable;"
 	    "CREATE INDEX sessions_by_state ON sessions(state);"
 	    "PRAGMA user_version = 7; PRAGMA auto_vacuum = NONE; VACUUM");
 	store_close(s);
