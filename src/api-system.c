@@ -19,26 +19,36 @@ static const char *const session_states[] = {
 	"created", "running", "completed", "error", "stopped",
 };
 
+/* Deployments in one state: a few rows, counted. */
+static int
+count_deployments(struct store *st, const char *state, int64_t *count)
+{
+	sqlite3_stmt *q = store_prepare(st, "SELECT count(*) FROM deployments "
+	    "WHERE state = ?");
+	int rc;
+
+	*count = 0;
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, state, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		*count = sqlite3_column_int64(q, 0);
+	store_finalize(q);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
 /* {"state": count, ...} over every state, zeros included. */
 static json_t *
-count_by_state(struct store *st, const char *table,
-    const char *const *states, size_t n)
+count_by_state(struct store *st, int (*count)(struct store *, const char *,
+    int64_t *), const char *const *states, size_t n)
 {
 	json_t *o = json_object();
-	char *sql;
 
 	for (size_t i = 0; i < n; i++) {
-		int64_t count = 0;
+		int64_t c = 0;
 
-		if (strcmp(table, "sessions") == 0)
-			store_count_sessions(st, states[i], &count);
-		else {
-			xasprintf(&sql, "SELECT count(*) FROM %s WHERE state = "
-			    "'%s'", table, states[i]);
-			store_count(st, sql, &count);
-			free(sql);
-		}
-		json_object_set_new(o, states[i], json_integer(count));
+		count(st, states[i], &c);
+		json_object_set_new(o, states[i], json_integer(c));
 	}
 	return o;
 }
@@ -72,9 +82,9 @@ api_system_status(struct api_call *call, json_t *req)
 	json_object_set_new(out, "listeners", server_listeners_json(s));
 	json_object_set_new(out, "projects", json_integer(projects));
 	json_object_set_new(out, "deployments", count_by_state(st,
-	    "deployments", deployment_states, nitems(deployment_states)));
-	json_object_set_new(out, "sessions", count_by_state(st, "sessions",
-	    session_states, nitems(session_states)));
+	    count_deployments, deployment_states, nitems(deployment_states)));
+	json_object_set_new(out, "sessions", count_by_state(st,
+	    store_count_sessions, session_states, nitems(session_states)));
 	json_object_set_new(out, "workers", session_pool_json());
 	json_object_set_new(out, "sandbox", controller != NULL &&
 	    controller->pool != NULL ? pool_sandbox_json(controller->pool) :

@@ -75,7 +75,6 @@ static struct {
 	struct prune_batch	 batch;		/* the write in flight */
 	int			 in_pass;
 	int			 batches;
-	int64_t			 pass_cutoff;
 	int64_t			 pass_sessions, pass_events, pass_deliveries;
 	int64_t			 pass_pages;
 	struct timespec		 pass_begun;
@@ -338,10 +337,9 @@ prune_cb(evutil_socket_t fd, short events, void *arg)
 		prune.batches = 0;
 		prune.pass_sessions = prune.pass_events = 0;
 		prune.pass_deliveries = prune.pass_pages = 0;
-		prune.pass_cutoff = now_us() - prune.retention_us;
 		clock_gettime(CLOCK_MONOTONIC, &prune.pass_begun);
 		memset(&prune.batch, 0, sizeof prune.batch);
-		prune.batch.cutoff = prune.pass_cutoff;
+		prune.batch.cutoff = now_us() - prune.retention_us;
 		prune.batch.limit = PRUNE_BATCH;
 		prune.batch.vacuum_pages = PRUNE_VACUUM_PAGES;
 	}

@@ -1618,15 +1618,13 @@ session_go_done(int ok, const char *cause, void *arg)
 	const uint8_t *frame;
 	size_t len;
 
-	if (run != NULL && !ok)
-		session_store_failed(run, r->what);
-	else if (run != NULL && run->worker != NULL) {
+	if (ok && run != NULL && run->worker != NULL) {
 		frame_begin(&fb, FRAME_GO, 0, 0);
 		frame = frame_finish(&fb, &len);
 		worker_send(run->worker, frame, len);
 		frame_builder_free(&fb);
 	}
-	free(r);
+	session_write_done(ok, cause, r);	/* a failure, and frees r */
 }
 
 /*

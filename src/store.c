@@ -387,7 +387,7 @@ store_count(struct store *s, const char *sql, int64_t *count)
 
 /*
  * Sessions in one state, from the counts the store's triggers keep
- * (migration 8): a constant cost however many sessions are kept. A state
+ * (migration 9): a constant cost however many sessions are kept. A state
  * no session has been in counts 0.
  */
 int

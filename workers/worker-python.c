@@ -110,6 +110,40 @@ ak_send_print(PyObject *self, PyObject *text)
 }
 
 /*
+ * Block until the controller's next frame, which must be of type want (or,
+ * if suspend_ok, SUSPEND); what names what we wait for in the log. EOF,
+ * anything else or a violation ends the worker: a session cannot go on
+ * without it.
+ */
+static void
+ak_wait_frame(uint16_t want, int suspend_ok, const char *what,
+    struct frame_msg *msg)
+{
+	char		*cause = NULL;
+	int		 rc;
+
+	Py_BEGIN_ALLOW_THREADS
+	rc = worker_conn_recv(python_conn, msg, &cause);
+	Py_END_ALLOW_THREADS
+	if (rc == 0) {
+		log_warning("worker %ld: EOF waiting for %s; exiting",
+		    (long)getpid(), what);
+		_exit(1);
+	}
+	if (rc == -1) {
+		log_error("worker %ld: waiting for %s: %s", (long)getpid(),
+		    what, cause);
+		_exit(1);
+	}
+	if (msg->header.type != want &&
+	    !(suspend_ok && msg->header.type == FRAME_SUSPEND)) {
+		log_error("worker %ld: got %s while waiting for %s",
+		    (long)getpid(), frame_type_name(msg->header.type), what);
+		_exit(1);
+	}
+}
+
+/*
  * Block until the controller's reply to seq: a frame of type want (or,
  * if suspend_ok, SUSPEND, which exits at once). Returns the message (the
  * caller frees it). Anything else, EOF or a violation ends the worker: a
@@ -120,31 +154,11 @@ ak_wait_reply(uint16_t want, uint64_t seq, int suspend_ok,
     struct frame_msg *msg)
 {
 	uint64_t	 got;
-	char		*cause = NULL;
-	int		 rc;
+	char		*cause = NULL, what[64];
 
-	Py_BEGIN_ALLOW_THREADS
-	rc = worker_conn_recv(python_conn, msg, &cause);
-	Py_END_ALLOW_THREADS
-	if (rc == 0) {
-		log_warning("worker %ld: EOF waiting for %s %llu; exiting",
-		    (long)getpid(), frame_type_name(want),
-		    (unsigned long long)seq);
-		_exit(1);
-	}
-	if (rc == -1) {
-		log_error("worker %ld: waiting for %s %llu: %s",
-		    (long)getpid(), frame_type_name(want),
-		    (unsigned long long)seq, cause);
-		_exit(1);
-	}
-	if (msg->header.type != want &&
-	    !(suspend_ok && msg->header.type == FRAME_SUSPEND)) {
-		log_error("worker %ld: got %s while waiting for %s %llu",
-		    (long)getpid(), frame_type_name(msg->header.type),
-		    frame_type_name(want), (unsigned long long)seq);
-		_exit(1);
-	}
+	snprintf(what, sizeof what, "%s %llu", frame_type_name(want),
+	    (unsigned long long)seq);
+	ak_wait_frame(want, suspend_ok, what, msg);
 	if (frame_get_uint(msg, "seq", 1, &got, &cause) != 0) {
 		log_error("worker %ld: %s", (long)getpid(), cause);
 		_exit(1);
@@ -250,25 +264,14 @@ ak_wait_go(PyObject *self, PyObject *unused)
 {
 	struct frame_msg	 msg;
 	char			*cause = NULL;
-	int			 rc;
 
 	(void)self;
 	(void)unused;
 	if (ak_check_durable() != 0)
 		return NULL;
-	Py_BEGIN_ALLOW_THREADS
-	rc = worker_conn_recv(python_conn, &msg, &cause);
-	Py_END_ALLOW_THREADS
-	if (rc == 0) {
-		log_debug("worker %ld: EOF waiting for GO; exiting",
-		    (long)getpid());
-		_exit(1);
-	}
-	if (rc == -1 || msg.header.type != FRAME_GO ||
-	    frame_msg_end(&msg, &cause) != 0) {
-		log_error("worker %ld: waiting for GO: %s", (long)getpid(),
-		    rc == -1 || msg.header.type == FRAME_GO ? cause :
-		    frame_type_name(msg.header.type));
+	ak_wait_frame(FRAME_GO, 0, "GO", &msg);
+	if (frame_msg_end(&msg, &cause) != 0) {
+		log_error("worker %ld: %s", (long)getpid(), cause);
 		_exit(1);
 	}
 	frame_msg_free(&msg);
