@@ -1120,9 +1120,10 @@ static int
 session_wake_write(struct store *s, void *arg, char **cause)
 {
 	json_t *due = json_array(), *timeout = json_pack("{s:n}", "value");
+	/* Through the wake index: see session_wake_rearm(). */
 	sqlite3_stmt *st = store_prepare(s, "SELECT session_id FROM sessions "
-	    "WHERE wake_at IS NOT NULL AND wake_at <= ? AND state IN "
-	    "('created', 'running')");
+	    "INDEXED BY sessions_by_wake WHERE wake_at IS NOT NULL AND "
+	    "wake_at <= ? AND state IN ('created', 'running')");
 
 	if (st == NULL) {
 		json_decref(due);
@@ -1180,7 +1181,13 @@ session_wake_cb(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
-/* One timer for the earliest wake_at in the store. */
+/*
+ * One timer for the earliest wake_at in the store. This runs each time a
+ * session goes to sleep. The planner, without statistics, would take the
+ * state index and read every sleeper (12 ms with 50,000 of them); the
+ * wake index holds only live sessions (finishing clears wake_at), so its
+ * first row is the answer.
+ */
 static void
 session_wake_rearm(void)
 {
@@ -1189,7 +1196,8 @@ session_wake_rearm(void)
 	if (wake_ev == NULL)
 		wake_ev = evtimer_new(controller->base, session_wake_cb, NULL);
 	timer_arm_earliest(wake_ev, "SELECT min(wake_at) FROM sessions "
-	    "WHERE wake_at IS NOT NULL AND state IN ('created', 'running')");
+	    "INDEXED BY sessions_by_wake WHERE wake_at IS NOT NULL AND "
+	    "state IN ('created', 'running')");
 }
 
 static int
