@@ -43,12 +43,14 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: autokittehd [-dhnVv] [-f file]\n"
-	    "  -d       stay in the foreground and log to standard error\n"
-	    "  -f file  configuration file (default " DEFAULT_CONFIG_FILE ")\n"
-	    "  -h       print this help and exit\n"
-	    "  -n       check the configuration and exit\n"
-	    "  -v       more verbose logging (repeatable)\n"
-	    "  -V       print the version and exit\n"
+	    "  -d, --foreground   stay in the foreground and log to standard "
+	    "error\n"
+	    "  -f, --config=file  configuration file (default "
+	    DEFAULT_CONFIG_FILE ")\n"
+	    "  -h, --help         print this help and exit\n"
+	    "  -n, --check        check the configuration and exit\n"
+	    "  -v, --verbose      more verbose logging (repeatable)\n"
+	    "  -V, --version      print the version and exit\n"
 	    "See autokitteh(8) and autokitteh.conf(5).\n");
 }
 
@@ -252,6 +254,16 @@ start(struct daemon_state *d)
 	}
 }
 
+static const struct option long_options[] = {
+	{ "check",	no_argument,		NULL,	'n' },
+	{ "config",	required_argument,	NULL,	'f' },
+	{ "foreground",	no_argument,		NULL,	'd' },
+	{ "help",	no_argument,		NULL,	'h' },
+	{ "verbose",	no_argument,		NULL,	'v' },
+	{ "version",	no_argument,		NULL,	'V' },
+	{ NULL,		0,			NULL,	0 }
+};
+
 int
 main(int argc, char **argv)
 {
@@ -263,7 +275,8 @@ main(int argc, char **argv)
 
 	umask(0077);	/* the store and lock file are ours alone */
 	log_open("autokittehd", 1, LOG_LEVEL_INFO);
-	while ((ch = getopt(argc, argv, "df:hnVv")) != -1) {
+	while ((ch = getopt_long(argc, argv, "df:hnVv", long_options,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			foreground = 1;

@@ -18,6 +18,20 @@ assert_match "$OUT" '^autokittehd [0-9]+\.[0-9]+\.[0-9]+' "autokittehd -V prints
 run "$AUTOKITTEHD" -h
 assert_status 0 "$RC" "autokittehd -h exits 0"
 assert_match "$OUT" '^usage: autokittehd ' "autokittehd -h prints the usage"
+run "$AUTOKITTEHD" --help
+assert_status 0 "$RC" "autokittehd --help exits 0"
+assert_match "$OUT" '^usage: autokittehd ' "autokittehd --help prints the usage"
+assert_contains "$OUT" "--config=file" "the usage names the long options"
+run "$AUTOKITTEHD" --version
+assert_match "$OUT" '^autokittehd [0-9]+\.[0-9]+\.[0-9]+' "autokittehd --version prints the version"
+run "$AUTOKITTEHD" --check --config "$CONF"
+assert_status 0 "$RC" "autokittehd --check --config FILE exits 0"
+assert_eq "$CONF: configuration OK" "$OUT" "--check --config reads that file"
+run "$AUTOKITTEHD" --check --config="$CONF"
+assert_status 0 "$RC" "--config=FILE works too"
+run "$AUTOKITTEHD" --bogus
+assert_status 64 "$RC" "an unknown long option exits 64"
+assert_contains "$ERR" "usage: autokittehd" "an unknown long option prints the usage"
 run "$AUTOKITTEHD" -Q
 assert_status 64 "$RC" "an unknown option exits 64"
 assert_contains "$ERR" "usage: autokittehd" "an unknown option prints the usage"
