@@ -398,6 +398,12 @@ api_connection_update(struct api_call *call, json_t *req)
 	}
 	r.id = api_object_string(c, "connection_id");
 	r.value = api_object_string(c, "name");
+	if (api_object_string(c, "org_id") != NULL) {
+		api_error(call, CONNECT_INVALID_ARGUMENT, "org-scoped "
+		    "connections are not supported: only a connection's name "
+		    "can change");
+		return;
+	}
 	if (api_id_check(call, "connection.connection_id", r.id, "con", 1) != 0)
 		return;
 	if (r.value == NULL || !api_name_valid(r.value, CONNECTION_NAME_MAX)) {

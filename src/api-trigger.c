@@ -435,7 +435,10 @@ trigger_spec_parse(struct api_call *call, json_t *t, struct trigger_spec *x,
 		 * project's connection would hand its events to this one. */
 		if (strcmp(project, x->project_id) != 0) {
 			api_error(call, CONNECT_INVALID_ARGUMENT, "connection "
-			    "%s belongs to another project", x->connection_id);
+			    "%s belongs to another project (%s): a trigger can "
+			    "use only a connection of its own project; create "
+			    "one in %s", x->connection_id, project,
+			    x->project_id);
 			return -1;
 		}
 	} else if (x->connection_id != NULL) {

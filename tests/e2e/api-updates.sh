@@ -392,6 +392,9 @@ refused 400 invalid_argument integration "Update changing the integration"
 con Update "{\"connection\": {\"connection_id\": \"$CON\", \"name\": \"x\",
     \"project_id\": \"prj_00000000000000000000000000\"}}"
 refused 400 invalid_argument project "Update moving the connection to another project"
+con Update "{\"connection\": {\"connection_id\": \"$CON\", \"name\": \"x\",
+    \"org_id\": \"org_00000000000000000000000000\"}}"
+refused 400 invalid_argument org-scoped "Update giving the connection an org"
 con Update "{\"connection\": {\"connection_id\": \"$CON\", \"name\": \"x\", \"colour\": \"blue\"}}"
 refused 400 invalid_argument colour "Update with an unknown field"
 con Update "{\"connection\": {\"connection_id\": \"$CON\", \"name\": \"web\"}}"
@@ -453,6 +456,8 @@ CONX=$(jget "$BODY" .connection_id)
 trg Create "{\"trigger\": {\"project_id\": \"$PRJ\", \"name\": \"on_theirs\",
     \"source_type\": \"SOURCE_TYPE_CONNECTION\", \"connection_id\": \"$CONX\", $loc}}"
 refused 400 invalid_argument "another project" "Create of a trigger on another project's connection"
+assert_contains "$BODY" "$PRJ2" "the refusal names the connection's project"
+assert_contains "$BODY" "create one in $PRJ" "and says what to do instead"
 trg Update "{\"trigger\": {\"trigger_id\": \"$CTRG\", \"connection_id\": \"$CONX\", $loc}}"
 refused 400 invalid_argument "another project" "Update of a trigger to another project's connection"
 assert_eq "$before" "$(trigger_json "$CTRG")" "the refused Updates left the connection trigger unchanged"
