@@ -21,6 +21,8 @@ static struct failpoint {
 	{ "recovery", 0, 0 },
 	{ "replay", 0, 0 },
 	{ "zygote-spawn", 0, 0 },
+	{ "early-run-before-commit", 0, 0 },
+	{ "after-commit-before-go", 0, 0 },
 };
 int failpoints_armed;
 
@@ -77,14 +79,18 @@ failpoint_init(void)
 			if (strcmp(failpoints[i].name, item) == 0)
 				break;
 		}
-		if (i == nitems(failpoints) || n == 0)
+		if (i == nitems(failpoints) || n == 0) {
+			char names[512] = "";
+
+			for (i = 0; i < nitems(failpoints); i++)
+				snprintf(names + strlen(names), sizeof names -
+				    strlen(names), "%s%s", i > 0 ? ", " : "",
+				    failpoints[i].name);
 			fatalx("AK_FAILPOINTS: bad item \"%s%s%s\": expected "
-			    "NAME:N with N >= 1 and NAME one of before-commit, "
-			    "after-commit-before-ack, "
-			    "after-result-before-commit, recovery, replay, "
-			    "zygote-spawn",
-			    item, colon != NULL ? ":" : "", colon != NULL ?
-			    colon + 1 : "");
+			    "NAME:N with N >= 1 and NAME one of %s", item,
+			    colon != NULL ? ":" : "", colon != NULL ? colon + 1 :
+			    "", names);
+		}
 		failpoints[i].fire_at = n;
 		failpoints[i].hits = 0;
 		failpoints_armed = 1;

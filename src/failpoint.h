@@ -22,6 +22,12 @@
  *                               a worker (it is replaying)
  *   zygote-spawn                pool.c: the zygote was just forked (it must
  *                               not outlive us)
+ *   early-run-before-commit     session.c: a webhook's session was sent
+ *                               RUN{go} in the batch that saves it, not yet
+ *                               committed (its code must not run)
+ *   after-commit-before-go      session.c: that batch is committed, GO not
+ *                               yet sent (the session must run once, after
+ *                               recovery)
  */
 #ifndef FAILPOINT_H
 #define FAILPOINT_H

@@ -1627,6 +1627,7 @@ session_go_done(int ok, const char *cause, void *arg)
 	size_t len;
 
 	if (ok && run != NULL && run->worker != NULL) {
+		FAILPOINT("after-commit-before-go");
 		frame_begin(&fb, FRAME_GO, 0, 0);
 		frame = frame_finish(&fb, &len);
 		worker_send(run->worker, frame, len);
@@ -1739,6 +1740,8 @@ session_start_one(const char *id, int early)
 		worker_send(run->worker, frame, len);
 		if (run->last_seq > 0)
 			FAILPOINT("replay");
+		if (early)
+			FAILPOINT("early-run-before-commit");
 	}
 	frame_builder_free(&fb);
 	free(project_id);
