@@ -1921,11 +1921,13 @@ session_recover_write(struct store *s, void *arg, char **cause)
 	int64_t n = 0;
 	sqlite3_stmt *st;
 
-	store_count(s, "SELECT count(*) FROM sessions WHERE state = 'running'",
-	    &n);
-	/* Nothing runs on a worker yet: whatever said so is from before. */
-	st = store_prepare(s, "UPDATE sessions SET on_worker = 0 WHERE "
-	    "on_worker != 0");
+	store_count_sessions(s, "running", &n);
+	/*
+	 * Nothing runs on a worker yet: whatever said so is from before.
+	 * Through the index of those few (migration 11), not every session.
+	 */
+	st = store_prepare(s, "UPDATE sessions INDEXED BY sessions_on_worker "
+	    "SET on_worker = 0 WHERE on_worker != 0");
 	if (st == NULL) {
 		xasprintf(cause, "the store is unavailable");
 		return -1;
