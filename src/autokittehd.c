@@ -208,7 +208,8 @@ start(struct daemon_state *d)
 
 	notify_status("opening and checking the store");
 	xasprintf(&db, "%s/autokitteh.db", d->config.data_dir);
-	d->store = store_open(db, d->config.synchronous, d->base, &cause);
+	d->store = store_open(db, d->config.synchronous, d->config.store_check,
+	    d->base, &cause);
 	free(db);
 	if (d->store == NULL)
 		die(1, cause);

@@ -24,6 +24,8 @@
 
 /* config.c */
 enum store_sync { STORE_SYNC_FULL, STORE_SYNC_NORMAL };
+/* When store_open() runs PRAGMA quick_check ([store] check). */
+enum store_check { STORE_CHECK_AFTER_CRASH, STORE_CHECK_ALWAYS };
 enum workers_sandbox { WORKERS_SANDBOX_BEST_EFFORT, WORKERS_SANDBOX_STRICT };
 enum workers_network { WORKERS_NETWORK_ON, WORKERS_NETWORK_OFF };
 
@@ -35,6 +37,7 @@ struct config {
 	char		*public_url;
 	char		*user;
 	int		 synchronous;	/* enum store_sync */
+	int		 store_check;	/* enum store_check */
 	uint64_t	 max_body_size;
 	uint64_t	 max_header_size;
 	uint64_t	 request_timeout_ms;
@@ -131,7 +134,7 @@ struct store_stats {
 	uint64_t	 wal_size_bytes;
 	int		 schema_version;
 };
-struct store *store_open(const char *path, int synchronous,
+struct store *store_open(const char *path, int synchronous, int check,
     struct event_base *, char **cause);
 void store_close(struct store *);
 sqlite3 *store_db(struct store *);

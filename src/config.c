@@ -22,6 +22,7 @@
 #define CONFIG_MAX_FILE_SIZE (1024 * 1024)
 
 static const char *const sync_choices[] = { "full", "normal", NULL };
+static const char *const check_choices[] = { "after_crash", "always", NULL };
 static const char *const sandbox_choices[] = { "best-effort", "strict", NULL };
 static const char *const network_choices[] = { "on", "off", NULL };
 static const char *const level_choices[] = {
@@ -42,6 +43,8 @@ static const struct config_option config_options[] = {
 	  NULL, 0, 0, 0 },
 	{ "store", "synchronous", CONFIG_ENUM, "full", OFF(synchronous),
 	  sync_choices, 0, 0, 0 },
+	{ "store", "check", CONFIG_ENUM, "after_crash", OFF(store_check),
+	  check_choices, 0, 0, 0 },
 	{ "http", "max_body_size", CONFIG_SIZE, "8MiB", OFF(max_body_size),
 	  NULL, 1024, 1ULL << 30, 0 },
 	{ "http", "max_header_size", CONFIG_SIZE, "16KiB", OFF(max_header_size),

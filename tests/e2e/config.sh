@@ -78,6 +78,10 @@ bad_config bad-enum '2: invalid value "sometimes" for store.synchronous: expecte
 [store]
 synchronous = sometimes
 EOF
+bad_config bad-check '2: invalid value "sometimes" for store.check: expected after_crash or always' <<EOF
+[store]
+check = sometimes
+EOF
 bad_config out-of-range '3: http.max_connections = 0 is out of range: it must be between 1 and 1000000' <<EOF
 [http]
 # none at all?

@@ -112,6 +112,8 @@ START_TEST(defaults)
 	ck_assert_uint_eq(cf.sessions_retention_ms, 30ULL * 86400 * 1000);
 	ck_assert_ptr_null(cf.file);
 	ck_assert_int_eq(cf.synchronous, STORE_SYNC_FULL);
+	assert_value(&cf, "store", "check", "after_crash");
+	ck_assert_int_eq(cf.store_check, STORE_CHECK_AFTER_CRASH);
 	ck_assert_uint_eq(cf.max_body_size, 8ULL << 20);
 	ck_assert_uint_eq(cf.max_header_size, 16ULL << 10);
 	ck_assert_uint_eq(cf.request_timeout_ms, 30000);
@@ -135,7 +137,7 @@ START_TEST(option_table)
 		n++;
 	}
 	ck_assert_uint_eq(n, config_option_count());
-	ck_assert_uint_eq(n, 27);
+	ck_assert_uint_eq(n, 28);
 	ck_assert_ptr_null(config_option_at(n));
 	ck_assert_ptr_null(config_option_at((size_t)-1));
 }
@@ -155,6 +157,7 @@ START_TEST(full_file)
 	    "user = ak_user-1.x\r\n"
 	    "[ store ]\r\n"
 	    "synchronous = normal\r\n"
+	    "check = always\r\n"
 	    "\r\n"
 	    "[http]\n"
 	    "max_body_size = 512KiB\n"
@@ -181,6 +184,7 @@ START_TEST(full_file)
 	assert_value(&cf, "http", "max_connections", "1000000");
 	assert_value(&cf, "log", "level", "debug");
 	ck_assert_int_eq(cf.synchronous, STORE_SYNC_NORMAL);
+	ck_assert_int_eq(cf.store_check, STORE_CHECK_ALWAYS);
 	ck_assert_uint_eq(cf.request_timeout_ms, 90000);
 	ck_assert_int_eq(cf.log_level, LOG_LEVEL_DEBUG);
 	ck_assert_ptr_null(cf.file);	/* only config_load sets it */

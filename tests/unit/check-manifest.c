@@ -972,7 +972,8 @@ store_setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	xasprintf(&path, "%s/autokitteh.db", tmpdir);
 	base = event_base_new();
-	store = store_open(path, STORE_SYNC_FULL, base, &cause);
+	store = store_open(path, STORE_SYNC_FULL, STORE_CHECK_ALWAYS,
+	    base, &cause);
 	ck_assert_msg(store != NULL, "store_open: %s", cause);
 	free(path);
 	/* Secret vars and connection vars are sealed with its data key. */

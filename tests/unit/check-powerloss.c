@@ -635,7 +635,7 @@ wl_run(struct workload *wl, const char *db, int sync)
 	char *cause = NULL;
 	int i = 1;
 
-	s = store_open(db, sync, base, &cause);
+	s = store_open(db, sync, STORE_CHECK_ALWAYS, base, &cause);
 	if (s == NULL) {
 		ck_assert_msg(pl.crashed, "store_open with the power on: %s",
 		    cause);
@@ -693,7 +693,7 @@ wl_verify(struct workload *wl, const char *db, int sync, long n,
 
 	pl.crashed = 0;
 	pl.crash_at = 0;
-	s = store_open(db, sync, NULL, &cause);
+	s = store_open(db, sync, STORE_CHECK_ALWAYS, NULL, &cause);
 	ck_assert_msg(s != NULL, "N=%ld %s: the store does not open after "
 	    "the power loss: %s", n, mode, cause);
 	ck_assert_int_eq(sqlite3_prepare_v2(store_db(s), "PRAGMA "
@@ -833,7 +833,7 @@ sweep(int sync, long stride, struct sweep *sw)
 
 	/* The template: a store created, and closed (no -wal left). */
 	pl_reset();
-	s = store_open(db, sync, NULL, &cause);
+	s = store_open(db, sync, STORE_CHECK_ALWAYS, NULL, &cause);
 	ck_assert_msg(s != NULL, "store_open: %s", cause);
 	sw->create_ops = pl.ops;
 	store_close(s);

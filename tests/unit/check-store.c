@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,7 +127,8 @@ END_TEST
 START_TEST(sync_normal)
 {
 	char *cause = NULL;
-	struct store *s = store_open(db_path, STORE_SYNC_NORMAL, NULL, &cause);
+	struct store *s = store_open(db_path, STORE_SYNC_NORMAL,
+	    STORE_CHECK_ALWAYS, NULL, &cause);
 	sqlite3_stmt *st;
 
 	ck_assert_ptr_nonnull(s);
@@ -173,7 +175,8 @@ START_TEST(newer_schema_refused)
 	store_close(s);
 	before = read_file(db_path, &before_len);
 
-	ck_assert_ptr_null(store_open(db_path, STORE_SYNC_FULL, NULL, &cause));
+	ck_assert_ptr_null(store_open(db_path, STORE_SYNC_FULL,
+	    STORE_CHECK_ALWAYS, NULL, &cause));
 	ck_assert_ptr_nonnull(cause);
 	xasprintf(&want, "the store has schema version %d but this "
 	    "autokittehd (" PACKAGE_VERSION ") knows versions up to %d: it was "
@@ -321,7 +324,8 @@ START_TEST(migrate_failure_rolls_back)
 	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
 	exec_ok(db, "CREATE TABLE sessions (x)");	/* clashes with v1 */
 	sqlite3_close(db);
-	ck_assert_ptr_null(store_open(db_path, STORE_SYNC_FULL, NULL, &cause));
+	ck_assert_ptr_null(store_open(db_path, STORE_SYNC_FULL,
+	    STORE_CHECK_ALWAYS, NULL, &cause));
 	ck_assert_ptr_nonnull(cause);
 	{
 		char *want;
@@ -354,7 +358,8 @@ START_TEST(not_sqlite_refused)
 	ck_assert_int_eq(write(fd, buf, sizeof buf), (ssize_t)sizeof buf);
 	close(fd);
 
-	ck_assert_ptr_null(store_open(db_path, STORE_SYNC_FULL, NULL, &cause));
+	ck_assert_ptr_null(store_open(db_path, STORE_SYNC_FULL,
+	    STORE_CHECK_ALWAYS, NULL, &cause));
 	ck_assert_ptr_nonnull(cause);
 	xasprintf(&want, "cannot open the store %s: file is not a database "
 	    "(is it an SQLite database?)", db_path);
@@ -369,7 +374,8 @@ START_TEST(unopenable_refused)
 	char *path, *cause = NULL, *want;
 
 	xasprintf(&path, "%s/no/such/dir/ak.db", tmpdir);
-	ck_assert_ptr_null(store_open(path, STORE_SYNC_FULL, NULL, &cause));
+	ck_assert_ptr_null(store_open(path, STORE_SYNC_FULL, STORE_CHECK_ALWAYS,
+	    NULL, &cause));
 	xasprintf(&want, "cannot open the store %s: unable to open database "
 	    "file", path);
 	ck_assert_str_eq(cause, want);
@@ -380,21 +386,58 @@ START_TEST(unopenable_refused)
 END_TEST
 
 /*
+ * A process that writes to the store and dies without closing it, as
+ * kill -9 would: it leaves the -wal file (in another table than the one
+ * corrupt_and_open() damages, whose pages the WAL would otherwise mask).
+ */
+static void
+crash_writer(void)
+{
+	char *wal;
+	pid_t pid;
+	int status;
+
+	if ((pid = fork()) == 0) {
+		sqlite3 *db;
+
+		if (sqlite3_open(db_path, &db) != SQLITE_OK ||
+		    sqlite3_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE "
+		    "crashed (x); INSERT INTO crashed VALUES (1)", NULL, NULL,
+		    NULL) != SQLITE_OK)
+			_exit(1);
+		_exit(0);	/* no sqlite3_close(): the -wal file stays */
+	}
+	ck_assert_int_ne(pid, -1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "the crashing writer failed");
+	xasprintf(&wal, "%s-wal", db_path);
+	ck_assert_msg(access(wal, F_OK) == 0, "no %s after the crash", wal);
+	free(wal);
+}
+
+/*
  * Corrupt the store's b-tree and make sure the quick_check at open notices.
  * We fill a table, then overwrite pages of it (never page 1, which holds
  * the schema) with garbage; several strategies, since SQLite tolerates
  * some damage that quick_check does not read.
  */
 static int
-corrupt_and_open(int strategy, char **cause)
+corrupt_and_open(int strategy, int check, int crash, char **cause)
 {
 	sqlite3 *db;
 	struct store *s;
 	int64_t page_size, root, pages;
 	char garbage[4096];
+	char *side;
 	int fd;
 
 	unlink(db_path);
+	for (int i = 0; i < 2; i++) {
+		xasprintf(&side, "%s%s", db_path, i == 0 ? "-wal" : "-shm");
+		unlink(side);
+		free(side);
+	}
 	s = open_store_at(db_path, NULL);
 	exec_ok(store_db(s), "CREATE TABLE filler (id INTEGER PRIMARY KEY, "
 	    "v TEXT); CREATE INDEX filler_v ON filler(v);"
@@ -431,9 +474,11 @@ corrupt_and_open(int strategy, char **cause)
 		break;
 	}
 	close(fd);
+	if (crash)
+		crash_writer();
 
 	*cause = NULL;
-	s = store_open(db_path, STORE_SYNC_FULL, NULL, cause);
+	s = store_open(db_path, STORE_SYNC_FULL, check, NULL, cause);
 	if (s != NULL) {
 		store_close(s);
 		return 0;
@@ -448,13 +493,36 @@ START_TEST(corrupt_refused)
 	xasprintf(&prefix, "the store %s failed its integrity check (",
 	    db_path);
 	for (int strategy = 0; strategy < 3; strategy++) {
-		ck_assert_msg(corrupt_and_open(strategy, &cause) == -1,
+		ck_assert_msg(corrupt_and_open(strategy, STORE_CHECK_ALWAYS, 0,
+		    &cause) == -1,
 		    "strategy %d: the corrupt store was opened", strategy);
 		ck_assert_msg(strncmp(cause, prefix, strlen(prefix)) == 0,
 		    "strategy %d: %s", strategy, cause);
 		ck_assert_ptr_nonnull(strstr(cause, ".recover"));
 		free(cause);
 	}
+	free(prefix);
+}
+END_TEST
+
+/*
+ * [store] check = after_crash, the default: a store closed cleanly is not
+ * read through at open (quick_check costs 5 ms per MB), one left with its
+ * -wal file by a process that died is.
+ */
+START_TEST(check_after_crash)
+{
+	char *cause, *prefix;
+
+	ck_assert_msg(corrupt_and_open(0, STORE_CHECK_AFTER_CRASH, 0,
+	    &cause) == 0, "a store closed cleanly was checked: %s", cause);
+	ck_assert_int_eq(corrupt_and_open(0, STORE_CHECK_AFTER_CRASH, 1,
+	    &cause), -1);
+	xasprintf(&prefix, "the store %s failed its integrity check (",
+	    db_path);
+	ck_assert_msg(strncmp(cause, prefix, strlen(prefix)) == 0, "%s",
+	    cause);
+	free(cause);
 	free(prefix);
 }
 END_TEST
@@ -1380,6 +1448,7 @@ store_suite(void)
 	tcase_add_test(tc, not_sqlite_refused);
 	tcase_add_test(tc, unopenable_refused);
 	tcase_add_test(tc, corrupt_refused);
+	tcase_add_test(tc, check_after_crash);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("group_commit");

@@ -123,7 +123,8 @@ store_setup(void)
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/check-token.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	xasprintf(&path, "%s/autokitteh.db", tmpdir);
-	store = store_open(path, STORE_SYNC_NORMAL, NULL, &cause);
+	store = store_open(path, STORE_SYNC_NORMAL, STORE_CHECK_ALWAYS,
+	    NULL, &cause);
 	ck_assert_msg(store != NULL, "store_open: %s", cause);
 	free(path);
 }

@@ -39,7 +39,8 @@ store_setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	xasprintf(&path, "%s/autokitteh.db", tmpdir);
 	base = event_base_new();
-	store = store_open(path, STORE_SYNC_NORMAL, base, &cause);
+	store = store_open(path, STORE_SYNC_NORMAL, STORE_CHECK_ALWAYS,
+	    base, &cause);
 	ck_assert_msg(store != NULL, "store_open: %s", cause);
 	free(path);
 	exec_ok("INSERT INTO projects (project_id, name, created_at) VALUES "

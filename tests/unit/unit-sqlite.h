@@ -38,7 +38,8 @@ static inline struct store *
 open_store_at(const char *path, struct event_base *base)
 {
 	char *cause = NULL;
-	struct store *s = store_open(path, STORE_SYNC_FULL, base, &cause);
+	struct store *s = store_open(path, STORE_SYNC_FULL, STORE_CHECK_ALWAYS,
+	    base, &cause);
 
 	ck_assert_msg(s != NULL, "store_open: %s", cause);
 	return s;
