@@ -290,6 +290,18 @@ static const char *const migrations[] = {
 	 */
 	"CREATE INDEX sessions_on_worker ON sessions(session_id) "
 	"WHERE on_worker != 0;",
+
+	/*
+	 * 12: SessionsService/List, newest first, of all sessions or of one
+	 * state, without reading and sorting every session kept (230 ms with
+	 * 620,000). And the wake index holds only live sessions by its own
+	 * definition, not only because finishing clears wake_at.
+	 */
+	"CREATE INDEX sessions_by_created ON sessions(created_at);"
+	"CREATE INDEX sessions_by_state_created ON sessions(state, created_at);"
+	"DROP INDEX sessions_by_wake;"
+	"CREATE INDEX sessions_by_wake ON sessions(wake_at) WHERE wake_at IS "
+	"NOT NULL AND state IN ('created', 'running');",
 };
 
 int

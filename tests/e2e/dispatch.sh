@@ -181,6 +181,32 @@ assert_status 0 "$RC" "the next page"
 ALL=$(ak session list -j | jq '.sessions | length')
 TOTAL=$(ak session list -j --page-size 1000 | jq -r '.count')
 assert_eq "$TOTAL" "$ALL" "session list without paging flags follows every page"
+# Each filter the daemon applies agrees with filtering the whole list
+# here: the same sessions, newest first, and the count of them.
+full=$(ak session list -j | jq -c '.sessions')
+check_filter() {	# WHAT JQ-CONDITION AKCTL-ARGS...
+	local what=$1 cond=$2 want got n
+
+	shift 2
+	want=$(printf '%s' "$full" | jq -c "[.[] | select($cond) | .session_id]")
+	got=$(ak session list -j "$@" | jq -c '[.sessions[].session_id]')
+	n=$(ak session list -j --page-size 1000 "$@" | jq -r '.count')
+	assert_eq "$want" "$got" "session list $what: the same sessions, in the same order"
+	assert_eq "$(printf '%s' "$want" | jq length)" "$n" "session list $what: their count"
+}
+prj=$(printf '%s' "$full" | jq -r '.[0].project_id')
+dep=$(printf '%s' "$full" | jq -r '.[0].deployment_id')
+evt=$(printf '%s' "$full" | jq -r '[.[] | select(.event_id != null)][0].event_id')
+check_filter "-s completed" '.state == "SESSION_STATE_TYPE_COMPLETED"' -s completed
+check_filter "-s error" '.state == "SESSION_STATE_TYPE_ERROR"' -s error
+check_filter "-p" ".project_id == \"$prj\"" -p "$prj"
+check_filter "-p -s completed" ".project_id == \"$prj\" and .state == \"SESSION_STATE_TYPE_COMPLETED\"" \
+    -p "$prj" -s completed
+check_filter "-d" ".deployment_id == \"$dep\"" -d "$dep"
+check_filter "-d -s completed" ".deployment_id == \"$dep\" and .state == \"SESSION_STATE_TYPE_COMPLETED\"" \
+    -d "$dep" -s completed
+check_filter "--event-id" ".event_id == \"$evt\"" --event-id "$evt"
+[ "$(printf '%s' "$full" | jq length)" -ge 3 ] || fail "too few sessions to compare filters"
 run ak session watch "$M2" --end-state completed
 assert_status 0 "$RC" "watch --end-state completed of a completed session exits 0"
 run ak session watch "$M2" --end-state running -t 1s

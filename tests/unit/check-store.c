@@ -292,12 +292,14 @@ START_TEST(session_counts_migrated)
 	int64_t n = -1;
 	char *sql;
 
-	/* Back to schema 8, before the counts (9), sessions_startable (10)
-	 * and sessions_on_worker (11). */
+	/* Back to schema 8, before the counts (9), sessions_startable (10),
+	 * sessions_on_worker (11) and the list indexes (12). */
 	xasprintf(&sql, "DROP TRIGGER session_counts_insert; DROP TRIGGER "
 	    "session_counts_update; DROP TRIGGER session_counts_delete; "
 	    "DROP TABLE session_counts; DROP INDEX sessions_startable; "
-	    "DROP INDEX sessions_on_worker; PRAGMA user_version = %d", 8);
+	    "DROP INDEX sessions_on_worker; DROP INDEX sessions_by_created; "
+	    "DROP INDEX sessions_by_state_created; PRAGMA user_version = %d",
+	    8);
 	exec_ok(db, sql);
 	free(sql);
 	exec_ok(db, "INSERT INTO projects VALUES ('prj_1', 'p', 1);"
@@ -1386,7 +1388,8 @@ START_TEST(prune_old_store)
 	    "DROP TRIGGER session_counts_insert; DROP TRIGGER "
 	    "session_counts_update; DROP TRIGGER session_counts_delete; "
 	    "DROP TABLE session_counts; DROP INDEX sessions_startable;"
-	    "DROP INDEX sessions_on_worker;"
+	    "DROP INDEX sessions_on_worker; DROP INDEX sessions_by_created;"
+	    "DROP INDEX sessions_by_state_created;"
 	    "CREATE INDEX sessions_by_state ON sessions(state);"
 	    "PRAGMA user_version = 7; PRAGMA auto_vacuum = NONE; VACUUM");
 	store_close(s);
