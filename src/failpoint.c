@@ -14,15 +14,16 @@ static struct failpoint {
 	const char	*name;
 	unsigned long	 fire_at;	/* 0: disarmed */
 	unsigned long	 hits;
+	int		 stop;		/* SIGSTOP, not SIGKILL */
 } failpoints[] = {
-	{ "before-commit", 0, 0 },
-	{ "after-commit-before-ack", 0, 0 },
-	{ "after-result-before-commit", 0, 0 },
-	{ "recovery", 0, 0 },
-	{ "replay", 0, 0 },
-	{ "zygote-spawn", 0, 0 },
-	{ "early-run-before-commit", 0, 0 },
-	{ "after-commit-before-go", 0, 0 },
+	{ "before-commit", 0, 0, 0 },
+	{ "after-commit-before-ack", 0, 0, 0 },
+	{ "after-result-before-commit", 0, 0, 0 },
+	{ "recovery", 0, 0, 0 },
+	{ "replay", 0, 0, 0 },
+	{ "zygote-spawn", 0, 0, 0 },
+	{ "early-run-before-commit", 0, 0, 0 },
+	{ "after-commit-before-go", 0, 0, 0 },
 };
 int failpoints_armed;
 
@@ -41,11 +42,18 @@ failpoint_hit(const char *name)
 			return;
 		/* Straight to stderr: the log may buffer, and we die now. */
 		n = snprintf(line, sizeof line, "autokittehd: failpoint %s "
-		    "fired (hit %lu): raising SIGKILL\n", name, f->hits);
+		    "fired (hit %lu): raising %s\n", name, f->hits, f->stop ?
+		    "SIGSTOP" : "SIGKILL");
 		if (n > 0) {
 			ssize_t rc = write(STDERR_FILENO, line, (size_t)n);
 
 			(void)rc;
+		}
+		if (f->stop) {
+			/* Frozen here until SIGCONT (or a kill): a test looks
+			 * at what the rest of the system does meanwhile. */
+			raise(SIGSTOP);
+			return;
 		}
 		raise(SIGKILL);
 		_exit(137);	/* not reached */
@@ -53,7 +61,10 @@ failpoint_hit(const char *name)
 	fatalx("FAILPOINT(\"%s\") is not in failpoint.c's table", name);
 }
 
-/* AK_FAILPOINTS="name:N[,name:N...]": fire name on its Nth hit. */
+/*
+ * AK_FAILPOINTS="name:N[:stop][,...]": fire name on its Nth hit, by
+ * SIGKILL, or with ":stop" by SIGSTOP.
+ */
 void
 failpoint_init(void)
 {
@@ -67,11 +78,16 @@ failpoint_init(void)
 	    item = strtok_r(NULL, ",", &save)) {
 		char *colon = strchr(item, ':'), *end;
 		unsigned long n = 0;
+		int stop = 0;
 		size_t i;
 
 		if (colon != NULL) {
 			*colon = '\0';
 			n = strtoul(colon + 1, &end, 10);
+			if (strcmp(end, ":stop") == 0) {
+				stop = 1;
+				*end = '\0';
+			}
 			if (*end != '\0' || colon[1] == '\0')
 				n = 0;
 		}
@@ -87,15 +103,17 @@ failpoint_init(void)
 				    strlen(names), "%s%s", i > 0 ? ", " : "",
 				    failpoints[i].name);
 			fatalx("AK_FAILPOINTS: bad item \"%s%s%s\": expected "
-			    "NAME:N with N >= 1 and NAME one of %s", item,
+			    "NAME:N or NAME:N:stop with N >= 1 and NAME one of "
+			    "%s", item,
 			    colon != NULL ? ":" : "", colon != NULL ? colon + 1 :
 			    "", names);
 		}
 		failpoints[i].fire_at = n;
 		failpoints[i].hits = 0;
+		failpoints[i].stop = stop;
 		failpoints_armed = 1;
-		log_warning("failpoint %s armed: autokittehd kills itself "
-		    "on hit %lu", item, n);
+		log_warning("failpoint %s armed: autokittehd %s itself "
+		    "on hit %lu", item, stop ? "stops" : "kills", n);
 	}
 	free(copy);
 }

@@ -5,7 +5,8 @@
  * FAILPOINT("name") marks a place where the daemon may be killed on
  * purpose: with AK_FAILPOINTS="name:N[,name:N...]" in its environment, the
  * Nth time the named point is reached the daemon raises SIGKILL, exactly
- * as if `kill -9` had arrived there. Only builds configured with
+ * as if `kill -9` had arrived there ("name:N:stop": SIGSTOP, so that a
+ * test can watch the rest of the system while the daemon is frozen there). Only builds configured with
  * --enable-failpoints (the default with --enable-asan, as in CI) have
  * them; elsewhere the macro is empty and AK_FAILPOINTS only earns a
  * warning at start. Disarmed, a point costs one load and one branch.

@@ -1737,11 +1737,12 @@ session_start_one(const char *id, int early)
 		worker_kill(run->worker, "the build is larger than a frame may "
 		    "be");
 	else {
-		worker_send(run->worker, frame, len);
-		if (run->last_seq > 0)
-			FAILPOINT("replay");
-		if (early)
-			FAILPOINT("early-run-before-commit");
+		if (worker_send(run->worker, frame, len) == 0) {
+			if (run->last_seq > 0)
+				FAILPOINT("replay");
+			if (early)
+				FAILPOINT("early-run-before-commit");
+		}
 	}
 	frame_builder_free(&fb);
 	free(project_id);

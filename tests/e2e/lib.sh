@@ -310,11 +310,14 @@ check_sanitizers() {
 }
 
 # Wait until a pid is gone (not a child of ours): wait_gone PID SECONDS.
+# A zombie counts as gone: its reaper may be a pid 1 that never reaps.
 wait_gone() {
 	local n=$(( $2 * 20 )) i
 
 	for i in $(seq 1 "$n"); do
 		kill -0 "$1" 2>/dev/null || return 0
+		grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null &&
+		    return 0
 		sleep 0.05
 	done
 	return 1
