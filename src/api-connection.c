@@ -311,9 +311,11 @@ api_connection_list(struct api_call *call, json_t *req)
 		return;
 	if (integration != NULL && *integration == '\0')
 		integration = NULL;
+	/* The status is computed, not stored: filter on it here, and stop
+	 * at the limit only among the matching. */
 	st = store_prepare(call_store(call), "SELECT " CONNECTION_COLUMNS
 	    " FROM connections WHERE (?1 IS NULL OR project_id = ?1) AND (?2 "
-	    "IS NULL OR integration = ?2) ORDER BY project_id, name LIMIT ?3");
+	    "IS NULL OR integration = ?2) ORDER BY project_id, name");
 	if (st == NULL) {
 		api_error(call, CONNECT_INTERNAL, "cannot read the connections");
 		return;
@@ -322,9 +324,10 @@ api_connection_list(struct api_call *call, json_t *req)
 		sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
 	if (integration != NULL)
 		sqlite3_bind_text(st, 2, integration, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, CONNECTIONS_LIST_MAX);
 	list = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	rc = SQLITE_DONE;
+	while (json_array_size(list) < CONNECTIONS_LIST_MAX &&
+	    (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		c = connection_row_json(st, &s);
 		if (code != 0 && strcmp(status_code_names[code],
 		    connection_status_code(s)) != 0) {
@@ -334,7 +337,7 @@ api_connection_list(struct api_call *call, json_t *req)
 		json_array_append_new(list, c);
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {	/* ROW: at the limit */
 		json_decref(list);
 		api_error(call, CONNECT_INTERNAL, "cannot read the connections");
 		return;
