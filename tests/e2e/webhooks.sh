@@ -160,6 +160,30 @@ hook POST "$url" -d 'x=1'
 assert_eq 404 "$CODE" "the webhook of the inactive deployment answers 404"
 assert_eq "$n" "$(session_count)" "no session started after deactivation"
 
+# -- event list: each filter agrees with filtering the whole list here --
+full=$(ak event list -j -n 1000 -o desc | jq -c '.events')
+[ "$(printf '%s' "$full" | jq length)" -ge 5 ] || fail "too few events to compare filters"
+check_events() {	# WHAT JQ-CONDITION AKCTL-ARGS...
+	local what=$1 cond=$2 want got
+
+	shift 2
+	want=$(printf '%s' "$full" | jq -c "[.[] | select($cond) | .event_id]")
+	got=$(ak event list -j -n 1000 "$@" | jq -c '[.events[].event_id]')
+	assert_eq "$want" "$got" "event list $what: the same events, in the same order"
+}
+trg=$(printf '%s' "$full" | jq -r '[.[] | select(.event_type == "get")][0].destination_id')
+check_events "-t" ".destination_id == \"$trg\"" -t "$trg" -o desc
+check_events "-e post" '.event_type == "post"' -e post -o desc
+check_events "-p hooks" true -p hooks -o desc	# the only project
+check_events "-t -e get" ".destination_id == \"$trg\" and .event_type == \"get\"" \
+    -t "$trg" -e get -o desc
+want=$(printf '%s' "$full" | jq -c '[.[] | select(.event_type == "post") | .event_id] | reverse')
+got=$(ak event list -j -n 1000 -e post -o asc | jq -c '[.events[].event_id]')
+assert_eq "$want" "$got" "event list -e post -o asc: oldest first"
+got=$(ak event list -j -n 2 -e post -o desc | jq -c '[.events[].event_id]')
+assert_eq "$(printf '%s' "$full" | jq -c '[.[] | select(.event_type == "post") | .event_id][:2]')" \
+    "$got" "event list -n 2: the newest two"
+
 assert_healthy "after the webhooks, the daemon"
 stop_daemon
 assert_status 0 "$STOP_STATUS" "autokittehd exits 0 on SIGTERM"
