@@ -268,12 +268,18 @@ DAEMON_PID=
 ok "killed autokittehd after $(lines "$ledger") steps"
 wait_gone "$pid" 5 || fail "the worker $pid outlived autokittehd"
 ok "the worker $pid died with autokittehd"
-log_from=$(wc -l <"$LOG")
-start_daemon
-ok "autokittehd restarted on the same data directory"
-assert_contains "$(tail -n +"$log_from" "$LOG")" \
-    "store: the last stop was not clean (a -wal file was left): quick_check ok in" \
+# start_logging TEXT WHAT: start the daemon, whose new log lines must
+# contain TEXT.
+start_logging() {
+	local from
+
+	from=$(wc -l <"$LOG")
+	start_daemon
+	assert_contains "$(tail -n +"$from" "$LOG")" "$1" "$2"
+}
+start_logging "store: the last stop was not clean (a -wal file was left): quick_check ok in" \
     "after kill -9 the restart checks the store"
+ok "autokittehd restarted on the same data directory"
 run ak session watch -t 30s "$ses"
 assert_status 0 "$RC" "the session survives kill -9 of autokittehd and completes"
 result=$(session_result "$ses")
@@ -366,19 +372,13 @@ stop_daemon
 assert_status 0 "$STOP_STATUS" "autokittehd exits 0 on SIGTERM"
 [ ! -e "$DATA/autokitteh.db-wal" ] || fail "a clean stop left autokitteh.db-wal"
 ok "a clean stop leaves no autokitteh.db-wal"
-log_from=$(wc -l <"$LOG")
-start_daemon
-assert_contains "$(tail -n +"$log_from" "$LOG")" \
-    "store: the last stop was clean (no -wal file left): not checked" \
+start_logging "store: the last stop was clean (no -wal file left): not checked" \
     "after a clean stop the restart does not read the whole store"
 stop_daemon
 CONF_EXTRA="$CONF_EXTRA
 [store]
 check = always"
 write_config
-log_from=$(wc -l <"$LOG")
-start_daemon
-assert_contains "$(tail -n +"$log_from" "$LOG")" \
-    "store: [store] check = always: quick_check ok in" \
+start_logging "store: [store] check = always: quick_check ok in" \
     "with check = always it checks after a clean stop too"
 stop_daemon
