@@ -1925,10 +1925,12 @@ session_recover_write(struct store *s, void *arg, char **cause)
 	store_count_sessions(s, "running", &n);
 	/*
 	 * Nothing runs on a worker yet: whatever said so is from before.
-	 * Through the index of those few (migration 11), not every session.
+	 * Only a live session can say so: through the state index, not
+	 * every session kept (migration 13).
 	 */
-	st = store_prepare(s, "UPDATE sessions INDEXED BY sessions_on_worker "
-	    "SET on_worker = 0 WHERE on_worker != 0");
+	st = store_prepare(s, "UPDATE sessions INDEXED BY sessions_by_end SET "
+	    "on_worker = 0 WHERE state IN ('created', 'running') AND "
+	    "on_worker != 0");
 	if (st == NULL) {
 		xasprintf(cause, "the store is unavailable");
 		return -1;

@@ -292,12 +292,11 @@ START_TEST(session_counts_migrated)
 	int64_t n = -1;
 	char *sql;
 
-	/* Back to schema 8, before the counts (9), sessions_startable (10),
-	 * sessions_on_worker (11) and the list indexes (12). */
+	/* Back to schema 8, before the counts (9), sessions_startable (10)
+	 * and the list indexes (12, 13). */
 	xasprintf(&sql, "DROP TRIGGER session_counts_insert; DROP TRIGGER "
 	    "session_counts_update; DROP TRIGGER session_counts_delete; "
 	    "DROP TABLE session_counts; DROP INDEX sessions_startable; "
-	    "DROP INDEX sessions_on_worker; DROP INDEX sessions_by_created; "
 	    "DROP INDEX sessions_by_state_created; PRAGMA user_version = %d",
 	    8);
 	exec_ok(db, sql);
@@ -1388,7 +1387,6 @@ START_TEST(prune_old_store)
 	    "DROP TRIGGER session_counts_insert; DROP TRIGGER "
 	    "session_counts_update; DROP TRIGGER session_counts_delete; "
 	    "DROP TABLE session_counts; DROP INDEX sessions_startable;"
-	    "DROP INDEX sessions_on_worker; DROP INDEX sessions_by_created;"
 	    "DROP INDEX sessions_by_state_created;"
 	    "CREATE INDEX sessions_by_state ON sessions(state);"
 	    "PRAGMA user_version = 7; PRAGMA auto_vacuum = NONE; VACUUM");
