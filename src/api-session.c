@@ -230,14 +230,23 @@ session_filter_sql(char *buf, size_t len, const char *const f[5])
 			    "= ?%d", n++ == 0 ? " WHERE" : " AND", column[i],
 			    i + 1);
 	}
-	/* A finished state also names the condition of the partial index by
-	 * state (migration 13): SQLite uses it only for a query whose WHERE
-	 * has that very term. */
-	if (f[4] != NULL)
-		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s state = "
-		    "'%s'", n == 0 ? " WHERE" : " AND", strcmp(f[4],
-		    "created") != 0 && strcmp(f[4], "running") != 0 ? " state "
-		    "IN ('completed', 'error', 'stopped') AND" : "", f[4]);
+	/*
+	 * The state alone, a finished one: name the condition of the partial
+	 * index by state (migration 13) too, since SQLite uses a partial index
+	 * only for a query whose WHERE has that very term. With a deployment,
+	 * sessions_by_deployment(deployment_id, state) serves both. With
+	 * another filter, "+state" keeps the planner off the state indexes,
+	 * which it would otherwise prefer without statistics, walking every
+	 * session in that state to find the few of one event or project.
+	 */
+	if (f[4] != NULL && n > 0)
+		snprintf(buf + strlen(buf), len - strlen(buf), " AND %sstate = "
+		    "'%s'", f[0] != NULL ? "" : "+", f[4]);
+	else if (f[4] != NULL)
+		snprintf(buf + strlen(buf), len - strlen(buf), " WHERE%s state = "
+		    "'%s'", strcmp(f[4], "created") != 0 && strcmp(f[4],
+		    "running") != 0 ? " state IN ('completed', 'error', "
+		    "'stopped') AND" : "", f[4]);
 }
 
 static void
@@ -310,10 +319,10 @@ api_session_list(struct api_call *call, json_t *req)
 		return;
 	}
 	/*
-	 * Newest first. Unfiltered, by rowid: sessions are made in the order
-	 * of their created_at (rowids only grow while the newest row lives),
-	 * so the table itself is the index; the two orders differ only if the
-	 * clock stepped back between two sessions. Filtered, by created_at,
+	 * Newest first. Unfiltered, by rowid: session_insert() is the one
+	 * insert, with created_at = now, and a new rowid is above every live
+	 * one, so the table itself is the index; the two orders differ only
+	 * if the wall clock stepped back between two sessions. Filtered, by created_at,
 	 * through sessions_by_project, or sessions_by_state_created for a
 	 * finished state (migration 13).
 	 */
