@@ -249,6 +249,13 @@ session_filter_sql(char *buf, size_t len, const char *const f[5])
 		    "'stopped') AND" : "", f[4]);
 }
 
+/* No id filter (f[0..3]): at most the state. */
+static int
+session_by_state_only(const char *const f[5])
+{
+	return f[0] == NULL && f[1] == NULL && f[2] == NULL && f[3] == NULL;
+}
+
 static void
 session_bind_filter(sqlite3_stmt *st, const char *const f[5])
 {
@@ -268,7 +275,7 @@ session_count_matching(struct store *s, const char *const f[5],
 	sqlite3_stmt *st;
 	int rc;
 
-	if (f[0] == NULL && f[1] == NULL && f[2] == NULL && f[3] == NULL) {
+	if (session_by_state_only(f)) {
 		if (f[4] != NULL)
 			return store_count_sessions(s, f[4], count);
 		return store_count(s, "SELECT coalesce(sum(n), 0) FROM "
@@ -322,15 +329,14 @@ api_session_list(struct api_call *call, json_t *req)
 	 * Newest first. Unfiltered, by rowid: session_insert() is the one
 	 * insert, with created_at = now, and a new rowid is above every live
 	 * one, so the table itself is the index; the two orders differ only
-	 * if the wall clock stepped back between two sessions. Filtered, by created_at,
-	 * through sessions_by_project, or sessions_by_state_created for a
-	 * finished state (migration 13).
+	 * if the wall clock stepped back between two sessions. Filtered, by
+	 * created_at, through sessions_by_project, or
+	 * sessions_by_state_created for a finished state (migration 13).
 	 */
 	session_filter_sql(from, sizeof from, f);
 	xasprintf(&sql, "SELECT " SESSION_COLUMNS "%s ORDER BY %s LIMIT ?6 "
-	    "OFFSET ?7", from, f[0] == NULL && f[1] == NULL && f[2] == NULL &&
-	    f[3] == NULL && f[4] == NULL ? "rowid DESC" : "created_at DESC, "
-	    "rowid DESC");
+	    "OFFSET ?7", from, session_by_state_only(f) && f[4] == NULL ?
+	    "rowid DESC" : "created_at DESC, rowid DESC");
 	st = store_prepare(call_store(call), sql);
 	free(sql);
 	if (st == NULL) {

@@ -23,18 +23,8 @@ static const char *const session_states[] = {
 static int
 count_deployments(struct store *st, const char *state, int64_t *count)
 {
-	sqlite3_stmt *q = store_prepare(st, "SELECT count(*) FROM deployments "
-	    "WHERE state = ?");
-	int rc;
-
-	*count = 0;
-	if (q == NULL)
-		return -1;
-	sqlite3_bind_text(q, 1, state, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		*count = sqlite3_column_int64(q, 0);
-	store_finalize(q);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return store_count_arg(st, "SELECT count(*) FROM deployments WHERE "
+	    "state = ?", state, count);
 }
 
 /* {"state": count, ...} over every state, zeros included. */

@@ -149,6 +149,8 @@ sqlite3_stmt *store_prepare(struct store *, const char *sql);
 int store_finalize(sqlite3_stmt *);
 #define sqlite3_finalize(st) store_finalize(st)
 int store_count(struct store *, const char *sql, int64_t *count);
+int store_count_arg(struct store *, const char *sql, const char *arg,
+    int64_t *count);
 int store_count_sessions(struct store *, const char *state, int64_t *count);
 
 /* store.c (continued) */

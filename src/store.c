@@ -421,11 +421,22 @@ store_prepare(struct store *s, const char *sql)
 int
 store_count(struct store *s, const char *sql, int64_t *count)
 {
+	return store_count_arg(s, sql, NULL, count);
+}
+
+/* The same with one "?" bound to arg (if not NULL). */
+int
+store_count_arg(struct store *s, const char *sql, const char *arg,
+    int64_t *count)
+{
 	sqlite3_stmt *st = store_prepare(s, sql);
 	int rc;
 
+	*count = 0;
 	if (st == NULL)
 		return -1;
+	if (arg != NULL)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	*count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	store_finalize(st);
@@ -440,19 +451,8 @@ store_count(struct store *s, const char *sql, int64_t *count)
 int
 store_count_sessions(struct store *s, const char *state, int64_t *count)
 {
-	sqlite3_stmt *st = store_prepare(s, "SELECT n FROM session_counts "
-	    "WHERE state = ?");
-	int rc;
-
-	*count = 0;
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*count = sqlite3_column_int64(st, 0);
-	store_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return store_count_arg(s, "SELECT coalesce(sum(n), 0) FROM "
+	    "session_counts WHERE state = ?", state, count);
 }
 
 /*
